@@ -1,0 +1,98 @@
+/**
+ * Builders for perftool results and MSK event records, shared by the data-path tests and the benchmarks so both
+ * exercise the same shapes the Pi runner and the MSK event source produce.
+ */
+import type { MSKEvent } from 'aws-lambda';
+import type { KafkaRecord } from '../../lambda/sink/decode-record';
+import { encodeSinetStream, type SinetStreamVersion } from '../../lambda/shared/sinetstream';
+
+export interface ResultValues {
+  name: string;
+  /** Publish time in µs since the epoch (SINETStream tstamp). */
+  tstampMicros: bigint;
+  writerBytesRate: number;
+  readerBytesRate: number;
+  writerCountRate?: number;
+  readerCountRate?: number;
+  writerErrors?: number;
+  readerErrors?: number;
+  threadNumber?: number;
+}
+
+/** A perftool result object shaped like vectors/perftool-results.jsonl. */
+export function perftoolResult(v: ResultValues): Record<string, unknown> {
+  const startMs = Number(v.tstampMicros / 1000n) - 700;
+  const side = (bytesRate: number, countRate: number, errors: number) => ({
+    thread_number: v.threadNumber ?? 0,
+    start_time: startMs / 1000,
+    start_time_ms: startMs,
+    end_time: (startMs + 650) / 1000,
+    end_time_ms: startMs + 650,
+    time: 0.65,
+    time_ms: 650,
+    msg_count_total: 300,
+    msg_count_rate: countRate,
+    msg_bytes_total: 313200,
+    msg_bytes_rate: bytesRate,
+    msg_size_min: 1044,
+    msg_size_max: 1044,
+    msg_size_avg: 1044.0,
+    error_count_total: errors,
+    error_count_rate: errors / 0.65,
+  });
+  return {
+    writer: side(v.writerBytesRate, v.writerCountRate ?? v.writerBytesRate / 1044, v.writerErrors ?? 0),
+    reader: side(v.readerBytesRate, v.readerCountRate ?? v.readerBytesRate / 1044, v.readerErrors ?? 0),
+    name: v.name,
+  };
+}
+
+export interface RecordOptions {
+  topic?: string;
+  partition?: number;
+  /** Kafka record timestamp (ms). */
+  timestamp?: number;
+}
+
+/** One MSK event record carrying `value` (bytes, base64-encoded as MSK does; null = tombstone). */
+export function kafkaRecord(offset: number, value: Buffer | null, o: RecordOptions = {}): KafkaRecord & MSKEvent['records'][string][number] {
+  return {
+    topic: o.topic ?? 'perftool-sinetstream-result',
+    partition: o.partition ?? 0,
+    offset,
+    timestamp: o.timestamp ?? 1648491955712,
+    timestampType: 'CREATE_TIME',
+    key: '',
+    value: value === null ? (undefined as unknown as string) : value.toString('base64'),
+    headers: [],
+  };
+}
+
+/** A SINETStream-encoded result record, as the Pi runner publishes it. */
+export function resultRecord(offset: number, v: ResultValues, version: SinetStreamVersion = 3, o: RecordOptions = {}) {
+  return kafkaRecord(offset, encodeSinetStream(JSON.stringify(perftoolResult(v)), v.tstampMicros, { version }), o);
+}
+
+/** An MSK event grouping records under "<topic>-<partition>" keys, as the event source mapping does. */
+export function mskEvent(records: ReturnType<typeof kafkaRecord>[]): MSKEvent {
+  const grouped: MSKEvent['records'] = {};
+  for (const r of records) (grouped[`${r.topic}-${r.partition}`] ??= []).push(r);
+  return {
+    eventSource: 'aws:kafka',
+    eventSourceArn: 'arn:aws:kafka:ap-northeast-1:123456789012:cluster/perftool/11111111-2222-3333-4444-555555555555-2',
+    bootstrapServers: 'b-1.perftool.example:9096',
+    records: grouped,
+  };
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so tests and benches are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * Turns one Kafka record from an MSK event into either a perftool result row or a rejection with a reason a
+ * human understands. Pure: no I/O, never throws on bad input.
+ */
+import type { MSKRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { decodeSinetStream } from '../shared/sinetstream';
+
+/** The record shape the sink accepts: an MSK event record, whose `value` may be absent (tombstone). */
+export type KafkaRecord = Pick<MSKRecord, 'topic' | 'partition' | 'offset' | 'timestamp'> & { value?: string | null };
+
+export interface KafkaCoordinates {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** Kafka record timestamp as ISO 8601, or null when the record has none. */
+  kafkaTimestamp: string | null;
+}
+
+export interface ResultRow extends KafkaCoordinates {
+  format: 'v3' | 'v2' | 'json';
+  /** SINETStream tstamp (µs precision), or the Kafka timestamp for plain JSON values. */
+  timestamp: string;
+  /** The JSON text exactly as received. */
+  msg: string;
+  publisher: string;
+  readerBytesRate: number | null;
+  writerBytesRate: number | null;
+  readerCountRate: number | null;
+  writerCountRate: number | null;
+  readerErrorRate: number | null;
+  writerErrorRate: number | null;
+  readerErrorCount: number | null;
+  writerErrorCount: number | null;
+  threadNumber: number | null;
+  readerMsgCount: number | null;
+  writerMsgCount: number | null;
+  readerMsgSizeAvg: number | null;
+  writerMsgSizeAvg: number | null;
+  windowStart: string | null;
+  windowEnd: string | null;
+}
+
+export interface RejectedRow extends KafkaCoordinates {
+  reason: string;
+  /** The record value's bytes; null for a tombstone. */
+  raw: Buffer | null;
+}
+
+export type DecodedRecord = { kind: 'result'; row: ResultRow } | { kind: 'rejected'; row: RejectedRow };
+
+/** Latest instant written as a 4-digit-year ISO string, which PostgreSQL parses without ambiguity. */
+const MAX_ISO_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const describe = (input: unknown): string => {
+  if (input === undefined) return 'missing';
+  const kind = input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input;
+  const text = JSON.stringify(input) ?? String(input);
+  return `got ${kind} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
+};
+
+/** A metric may be absent or null (stored as NULL) but, when present, must be a JSON number. */
+const metric = z.number({ error: (issue) => describe(issue.input) }).nullish();
+
+const side = z.object(
+  {
+    thread_number: z.number({ error: (issue) => describe(issue.input) }).int({ error: 'got a non-integer' }).min(-2147483648).max(2147483647).nullish(),
+    msg_bytes_rate: metric,
+    msg_count_rate: metric,
+    error_count_rate: metric,
+    error_count_total: metric,
+    msg_count_total: metric,
+    msg_size_avg: metric,
+    start_time: metric,
+    start_time_ms: metric,
+    end_time: metric,
+    end_time_ms: metric,
+  },
+  { error: (issue) => describe(issue.input) },
+);
+
+const perftoolResult = z.object({
+  name: z.string({ error: (issue) => describe(issue.input) }).min(1, { error: 'got an empty string' }),
+  writer: side.nullish(),
+  reader: side.nullish(),
+});
+
+type Side = z.infer<typeof side>;
+
+function issueReason(issue: z.core.$ZodIssue): string {
+  const path = issue.path.join('.');
+  if (issue.path[0] === 'name') {
+    return issue.message === 'missing' ? 'perftool result lacks "name"' : `perftool result "name" must be a non-empty string (${issue.message})`;
+  }
+  if (issue.path.length === 1) return `perftool result "${path}" must be a JSON object (${issue.message})`;
+  return `non-numeric metric ${path} (${issue.message})`;
+}
+
+export function decodeRecord(record: KafkaRecord): DecodedRecord {
+  const coordinates: KafkaCoordinates = {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    kafkaTimestamp: isoFromMillis(record.timestamp),
+  };
+  const reject = (reason: string, raw: Buffer | null): DecodedRecord => ({ kind: 'rejected', row: { ...coordinates, reason, raw } });
+
+  if (record.value === undefined || record.value === null) {
+    return reject('Kafka record without a value (tombstone)', null);
+  }
+  const raw = Buffer.from(record.value, 'base64');
+  const decoded = decodeSinetStream(raw);
+  if (!decoded.ok) return reject(decoded.reason, raw);
+
+  let text: string;
+  try {
+    text = utf8.decode(decoded.payload);
+  } catch {
+    return reject(`${decoded.format} message text is not valid UTF-8`, raw);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return reject(`message text is not valid JSON (${(err as Error).message})`, raw);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return reject(`perftool result is not a JSON object (${describe(json)})`, raw);
+  }
+  const parsed = perftoolResult.safeParse(json);
+  if (!parsed.success) return reject(issueReason(parsed.error.issues[0]), raw);
+  const { name, writer, reader } = parsed.data;
+
+  let timestamp: string | null;
+  if (decoded.tstampMicros === null) {
+    timestamp = coordinates.kafkaTimestamp;
+    if (timestamp === null) return reject('plain JSON message without a Kafka timestamp', raw);
+  } else {
+    timestamp = isoFromMicros(decoded.tstampMicros);
+    if (timestamp === null) return reject(`SINETStream tstamp ${decoded.tstampMicros} µs is outside years 1970-9999`, raw);
+  }
+  const windowStart = windowInstant(writer, 'start');
+  const windowEnd = windowInstant(writer, 'end');
+  if (windowStart === undefined) return reject('writer.start_time is outside years 1970-9999', raw);
+  if (windowEnd === undefined) return reject('writer.end_time is outside years 1970-9999', raw);
+
+  return {
+    kind: 'result',
+    row: {
+      ...coordinates,
+      format: decoded.format,
+      timestamp,
+      msg: text,
+      publisher: name,
+      readerBytesRate: reader?.msg_bytes_rate ?? null,
+      writerBytesRate: writer?.msg_bytes_rate ?? null,
+      readerCountRate: reader?.msg_count_rate ?? null,
+      writerCountRate: writer?.msg_count_rate ?? null,
+      readerErrorRate: reader?.error_count_rate ?? null,
+      writerErrorRate: writer?.error_count_rate ?? null,
+      readerErrorCount: reader?.error_count_total ?? null,
+      writerErrorCount: writer?.error_count_total ?? null,
+      threadNumber: writer?.thread_number ?? reader?.thread_number ?? null,
+      readerMsgCount: reader?.msg_count_total ?? null,
+      writerMsgCount: writer?.msg_count_total ?? null,
+      readerMsgSizeAvg: reader?.msg_size_avg ?? null,
+      writerMsgSizeAvg: writer?.msg_size_avg ?? null,
+      windowStart,
+      windowEnd,
+    },
+  };
+}
+
+/** The writer's measurement window edge: `*_time_ms` when present, else `*_time` (seconds). undefined = out of range. */
+function windowInstant(writer: Side | null | undefined, edge: 'start' | 'end'): string | null | undefined {
+  const ms = writer?.[`${edge}_time_ms`] ?? (writer?.[`${edge}_time`] != null ? writer[`${edge}_time`]! * 1000 : null);
+  if (ms === null) return null;
+  return isoFromMillis(Math.round(ms)) ?? undefined;
+}
+
+function isoFromMillis(ms: number | null | undefined): string | null {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_ISO_MS) return null;
+  return new Date(ms).toISOString();
+}
+
+/** ISO 8601 with all six fractional digits: Date alone would drop the microseconds. */
+export function isoFromMicros(us: bigint): string | null {
+  if (us < 0n || us > BigInt(MAX_ISO_MS) * 1000n + 999n) return null;
+  const iso = new Date(Number(us / 1000n)).toISOString(); // …T18:25:55.700Z
+  return `${iso.slice(0, -1)}${(us % 1000n).toString().padStart(3, '0')}Z`;
+}

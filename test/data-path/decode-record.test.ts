@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { decodeRecord, isoFromMicros } from '../../lambda/sink/decode-record';
+import { encodeSinetStream } from '../../lambda/shared/sinetstream';
+import { kafkaRecord, perftoolResult } from '../../bench/support/records';
+import { JAVA_V2_HEX, mskEventVector, perftoolResultLines } from './vectors';
+
+const TSTAMP = 1648491955700123n;
+const v3 = (json: unknown) => encodeSinetStream(typeof json === 'string' ? json : JSON.stringify(json), TSTAMP);
+const reasonFor = (value: Buffer | null) => {
+  const d = decodeRecord(kafkaRecord(7, value));
+  if (d.kind !== 'rejected') throw new Error(`expected a rejection, got ${JSON.stringify(d.row)}`);
+  return d.row.reason;
+};
+const base = () => perftoolResult({ name: 'pi-1', tstampMicros: TSTAMP, writerBytesRate: 1, readerBytesRate: 2 });
+
+test('the MSK event vector decodes to exactly the row of vectors/sinetstream.md', () => {
+  const record = Object.values(mskEventVector().records)[0][0];
+  const d = decodeRecord(record);
+  expect(d).toEqual({
+    kind: 'result',
+    row: expect.objectContaining({
+      topic: 'perftool-sinetstream-result', partition: 0, offset: 15,
+      kafkaTimestamp: '2022-03-28T18:25:55.712Z',
+      format: 'v3',
+      timestamp: '2022-03-28T18:25:55.700123Z',
+      msg: perftoolResultLines()[0],
+      publisher: 'perftool-sinetstream-target',
+      readerBytesRate: 480368.0981595092, writerBytesRate: 481846.1538461538,
+      readerCountRate: 460.12269938650303, writerCountRate: 461.53846153846155,
+      readerErrorRate: 0, writerErrorRate: 0, readerErrorCount: 0, writerErrorCount: 0,
+      threadNumber: 0, readerMsgCount: 300, writerMsgCount: 300, readerMsgSizeAvg: 1044, writerMsgSizeAvg: 1044,
+      windowStart: '2022-03-28T18:25:55.007Z', windowEnd: '2022-03-28T18:25:55.657Z',
+    }),
+  });
+});
+
+test('plain JSON takes the Kafka timestamp; v2 takes its tstamp', () => {
+  const line = perftoolResultLines()[1];
+  const plain = decodeRecord(kafkaRecord(1, Buffer.from(line), { timestamp: 1649312268100 }));
+  expect(plain).toMatchObject({ kind: 'result', row: { format: 'json', timestamp: '2022-04-07T06:17:48.100Z', publisher: 'pi-lab-01', msg: line } });
+  const v2 = decodeRecord(kafkaRecord(2, encodeSinetStream(line, 1649312268049001n, { version: 2 })));
+  expect(v2).toMatchObject({ kind: 'result', row: { format: 'v2', timestamp: '2022-04-07T06:17:48.049001Z' } });
+});
+
+test('a missing optional metric is NULL, not a rejection', () => {
+  const r = base() as { writer: Record<string, unknown>; reader: Record<string, unknown> };
+  delete r.writer.msg_bytes_rate;
+  r.reader.error_count_total = null;
+  const d = decodeRecord(kafkaRecord(1, v3(r)));
+  expect(d).toMatchObject({ kind: 'result', row: { writerBytesRate: null, readerErrorCount: null, readerBytesRate: 2 } });
+  const nameOnly = decodeRecord(kafkaRecord(1, v3({ name: 'bare' })));
+  expect(nameOnly).toMatchObject({ kind: 'result', row: { publisher: 'bare', writerBytesRate: null, windowStart: null, threadNumber: null } });
+});
+
+test.each<[string, () => Buffer | null, string]>([
+  ['a tombstone', () => null, 'Kafka record without a value (tombstone)'],
+  ['an encrypted message', () => Buffer.concat([Buffer.from('df0300000003', 'hex'), v3(base()).subarray(6)]),
+    'encrypted SINETStream message (key version 3): cannot decode without the key'],
+  ['an unknown schema fingerprint', () => Buffer.from(`c301aaaaaaaaaaaaaaaa${JAVA_V2_HEX.slice(20)}`, 'hex'),
+    'unknown Avro schema fingerprint aaaaaaaaaaaaaaaa (expected 1f9c0c91eb33664f)'],
+  ['undecodable bytes', () => Buffer.from('00ff01', 'hex'), 'not a SINETStream message (first byte 0x00) and not UTF-8 text'],
+  ['text that is not JSON', () => v3('message 0'), /^message text is not valid JSON \(.+\)$/ as unknown as string],
+  ['a JSON array', () => v3([1, 2]), 'perftool result is not a JSON object (got array [1,2])'],
+  ['a JSON number', () => Buffer.from('42'), 'perftool result is not a JSON object (got number 42)'],
+  ['a result without name', () => v3({ writer: {} }), 'perftool result lacks "name"'],
+  ['a numeric name', () => v3({ name: 5 }), 'perftool result "name" must be a non-empty string (got number 5)'],
+  ['an empty name', () => v3({ name: '' }), 'perftool result "name" must be a non-empty string (got an empty string)'],
+  ['a non-numeric metric', () => v3({ ...base(), reader: { msg_bytes_rate: '480368' } }),
+    'non-numeric metric reader.msg_bytes_rate (got string "480368")'],
+  ['a writer that is not an object', () => v3({ name: 'x', writer: 'fast' }), 'perftool result "writer" must be a JSON object (got string "fast")'],
+  ['a fractional thread number', () => v3({ name: 'x', writer: { thread_number: 1.5 } }), 'non-numeric metric writer.thread_number (got a non-integer)'],
+  ['a window in year 20000', () => v3({ name: 'x', writer: { start_time: 6e11 } }), 'writer.start_time is outside years 1970-9999'],
+  ['invalid UTF-8 inside a SINETStream message', () => encodeSinetStream(Buffer.from([0x7b, 0xff, 0x7d]), TSTAMP), 'v3 message text is not valid UTF-8'],
+])('%s is rejected with the precise reason', (_name, value, reason) => {
+  if (typeof reason === 'string') expect(reasonFor(value())).toBe(reason);
+  else expect(reasonFor(value())).toMatch(reason);
+});
+
+test('a rejection keeps the raw bytes and the Kafka coordinates', () => {
+  const bytes = Buffer.from('df0300000009', 'hex');
+  expect(decodeRecord(kafkaRecord(41, bytes, { topic: 't-1', partition: 3, timestamp: 0 }))).toEqual({
+    kind: 'rejected',
+    row: { topic: 't-1', partition: 3, offset: 41, kafkaTimestamp: '1970-01-01T00:00:00.000Z', reason: expect.stringMatching(/key version 9/), raw: bytes },
+  });
+});
+
+test('isoFromMicros keeps all six fractional digits and refuses what PostgreSQL would misread', () => {
+  expect(isoFromMicros(0n)).toBe('1970-01-01T00:00:00.000000Z');
+  expect(isoFromMicros(1648491955000001n)).toBe('2022-03-28T18:25:55.000001Z');
+  expect(isoFromMicros(-1n)).toBeNull();
+  expect(isoFromMicros(253402300800000000n)).toBeNull();
+});
+
+test('arbitrary values and JSON never make decodeRecord throw', () => {
+  const anyJson = fc.jsonValue().map((j) => Buffer.from(JSON.stringify(j) ?? 'null'));
+  const value = fc.oneof(fc.uint8Array({ maxLength: 80 }).map((b) => Buffer.from(b)), anyJson, anyJson.map((b) => v3(b.toString())));
+  fc.assert(
+    fc.property(value, fc.integer(), (bytes, ts) => {
+      const d = decodeRecord(kafkaRecord(1, bytes, { timestamp: ts }));
+      return d.kind === 'result' ? typeof d.row.publisher === 'string' : d.row.reason.length > 0;
+    }),
+    { numRuns: 2000 },
+  );
+});

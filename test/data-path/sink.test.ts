@@ -1,0 +1,230 @@
+import { Client } from 'pg';
+import { applyMigrations } from '../../lambda/db-init/migrate';
+import { ingestBatch } from '../../lambda/sink/ingest';
+import { handler } from '../../lambda/sink/index';
+import { closeSharedClient } from '../../lambda/shared/db';
+import { encodeSinetStream } from '../../lambda/shared/sinetstream';
+import { kafkaRecord, mskEvent, resultRecord, seededRandom } from '../../bench/support/records';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { withEnv } from './helpers';
+import { mskEventVector, perftoolResultLines } from './vectors';
+
+let db: TestDatabase;
+let c: Client;
+let nextOffset = 1000;
+const offsets = (n: number) => Array.from({ length: n }, () => nextOffset++);
+
+/** Row counts of every table the sink writes, to prove a call changed nothing. */
+async function tableState(): Promise<Record<string, unknown>> {
+  const q = async (sql: string) => (await c.query(sql)).rows;
+  return {
+    message: await q('SELECT count(*)::int AS n FROM perftool_message'),
+    perftool: await q('SELECT count(*)::int AS n FROM perftool'),
+    rejected: await q('SELECT count(*)::int AS n FROM perftool_rejected'),
+    rollup: await q('SELECT width_seconds, publisher, bucket, result_count, reader_bytes_rate_sum FROM perftool_rollup ORDER BY 1, 2, 3'),
+    publishers: await q('SELECT * FROM perftool_publishers ORDER BY publisher'),
+  };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('sink');
+  c = new Client({ ...db.config, options: '-c TimeZone=UTC' });
+  await c.connect();
+  await applyMigrations(c, { defaultPerftoolName: 'perftool-sinetstream-target' });
+});
+afterAll(async () => {
+  await closeSharedClient();
+  await c.end();
+  await db.drop();
+});
+
+test('the MSK event vector becomes exactly the perftool row of vectors/sinetstream.md', async () => {
+  await withEnv(db.env, () => handler(mskEventVector()));
+  const row = await c.query(`SELECT "timestamp"::text AS ts, publisher, reader_bytes_rate, writer_bytes_rate, reader_count_rate,
+      writer_count_rate, reader_error_rate, writer_error_rate, reader_error_count, writer_error_count,
+      thread_number, window_start::text AS ws FROM perftool WHERE publisher = 'perftool-sinetstream-target'`);
+  expect(row.rows).toEqual([{
+    ts: '2022-03-28 18:25:55.700123+00', publisher: 'perftool-sinetstream-target',
+    reader_bytes_rate: 480368.0981595092, writer_bytes_rate: 481846.1538461538,
+    reader_count_rate: 460.12269938650303, writer_count_rate: 461.53846153846155,
+    reader_error_rate: 0, writer_error_rate: 0, reader_error_count: 0, writer_error_count: 0,
+    thread_number: 0, ws: '2022-03-28 18:25:55.007+00',
+  }]);
+  const raw = await c.query(`SELECT topic, kafka_partition, kafka_offset::int AS o, kafka_timestamp::text AS kts, tstamp::text AS ts, format, msg
+      FROM perftool_message WHERE kafka_offset = 15`);
+  expect(raw.rows).toEqual([{
+    topic: 'perftool-sinetstream-result', kafka_partition: 0, o: 15, kts: '2022-03-28 18:25:55.712+00',
+    ts: '2022-03-28 18:25:55.700123+00', format: 'v3', msg: JSON.parse(perftoolResultLines()[0]),
+  }]);
+});
+
+test('v2, v3 and plain JSON values are all stored, with the right timestamps', async () => {
+  const [a, b, d] = offsets(3);
+  const lines = perftoolResultLines();
+  const outcome = await ingestBatch(c, [
+    kafkaRecord(a, encodeSinetStream(lines[1], 1649312268049001n, { version: 2 }), { topic: 'formats' }),
+    kafkaRecord(b, encodeSinetStream(lines[2], 1649312268066002n, { version: 3 }), { topic: 'formats' }),
+    kafkaRecord(d, Buffer.from(lines[2]), { topic: 'formats', timestamp: 1649312268070 }),
+  ]);
+  expect(outcome).toEqual({ records: 3, stored: 3, rejected: 0, duplicates: 0 });
+  const rows = await c.query(`SELECT m.format, m.tstamp::text AS ts FROM perftool_message m WHERE topic = 'formats' ORDER BY kafka_offset`);
+  expect(rows.rows).toEqual([
+    { format: 'v2', ts: '2022-04-07 06:17:48.049001+00' },
+    { format: 'v3', ts: '2022-04-07 06:17:48.066002+00' },
+    { format: 'json', ts: '2022-04-07 06:17:48.07+00' },
+  ]);
+  const serving = await c.query(`SELECT count(*)::int AS n FROM perftool WHERE publisher = 'pi-lab-01'`);
+  expect(serving.rows[0].n).toBe(3);
+});
+
+test('a mixed batch stores the good records and keeps each bad one with its reason and bytes', async () => {
+  const [good1, tomb, enc, bad, good2] = offsets(5);
+  const encrypted = Buffer.from('df030000000300', 'hex');
+  const records = [
+    resultRecord(good1, { name: 'mixed', tstampMicros: 1700000000000000n, writerBytesRate: 10, readerBytesRate: 9 }, 3, { topic: 'mixed' }),
+    kafkaRecord(tomb, null, { topic: 'mixed' }),
+    kafkaRecord(enc, encrypted, { topic: 'mixed' }),
+    kafkaRecord(bad, encodeSinetStream(JSON.stringify({ name: 'mixed', reader: { msg_bytes_rate: 'fast' } }), 1700000001000000n), { topic: 'mixed' }),
+    resultRecord(good2, { name: 'mixed', tstampMicros: 1700000002000000n, writerBytesRate: 20, readerBytesRate: 19 }, 2, { topic: 'mixed' }),
+  ];
+  expect(await ingestBatch(c, records)).toEqual({ records: 5, stored: 2, rejected: 3, duplicates: 0 });
+  const rejected = await c.query(`SELECT kafka_offset::int AS o, reason, raw FROM perftool_rejected WHERE topic = 'mixed' ORDER BY kafka_offset`);
+  expect(rejected.rows).toEqual([
+    { o: tomb, reason: 'Kafka record without a value (tombstone)', raw: null },
+    { o: enc, reason: 'encrypted SINETStream message (key version 3): cannot decode without the key', raw: encrypted },
+    { o: bad, reason: 'non-numeric metric reader.msg_bytes_rate (got string "fast")', raw: Buffer.from(records[3].value, 'base64') },
+  ]);
+  const stored = await c.query(`SELECT writer_bytes_rate FROM perftool WHERE publisher = 'mixed' ORDER BY "timestamp"`);
+  expect(stored.rows).toEqual([{ writer_bytes_rate: 10 }, { writer_bytes_rate: 20 }]);
+});
+
+test('redelivering a batch (also with repeats inside it) changes nothing', async () => {
+  const o = offsets(4);
+  const records = [
+    resultRecord(o[0], { name: 'redelivered', tstampMicros: 1700000100000000n, writerBytesRate: 1, readerBytesRate: 1 }, 3, { topic: 'redeliver' }),
+    resultRecord(o[1], { name: 'redelivered', tstampMicros: 1700000110000000n, writerBytesRate: 2, readerBytesRate: 2 }, 3, { topic: 'redeliver' }),
+    kafkaRecord(o[2], Buffer.from('not json'), { topic: 'redeliver' }),
+    resultRecord(o[3], { name: 'redelivered-2', tstampMicros: 1700000120000000n, writerBytesRate: 3, readerBytesRate: 3 }, 3, { topic: 'redeliver' }),
+  ];
+  expect(await ingestBatch(c, [...records, records[0]])).toEqual({ records: 4, stored: 3, rejected: 1, duplicates: 0 });
+  const before = await tableState();
+  expect(await ingestBatch(c, records)).toEqual({ records: 4, stored: 0, rejected: 0, duplicates: 4 });
+  await withEnv(db.env, () => handler(mskEvent(records)));
+  expect(await tableState()).toEqual(before);
+  const pub = await c.query(`SELECT result_count::int AS n FROM perftool_publishers WHERE publisher = 'redelivered'`);
+  expect(pub.rows[0].n).toBe(2);
+});
+
+test('a write failing mid-batch stores nothing of the batch and throws', async () => {
+  const o = offsets(3);
+  const records = [
+    resultRecord(o[0], { name: 'fine', tstampMicros: 1700000200000000n, writerBytesRate: 1, readerBytesRate: 1 }, 3, { topic: 'poison' }),
+    kafkaRecord(o[1], null, { topic: 'poison' }),
+    resultRecord(o[2], { name: 'poison', tstampMicros: 1700000210000000n, writerBytesRate: 1, readerBytesRate: 1 }, 3, { topic: 'poison' }),
+  ];
+  await c.query(`ALTER TABLE perftool_publishers ADD CONSTRAINT no_poison CHECK (publisher <> 'poison')`);
+  try {
+    const before = await tableState();
+    await expect(withEnv(db.env, () => handler(mskEvent(records)))).rejects.toThrow(/no_poison/);
+    expect(await tableState()).toEqual(before);
+  } finally {
+    await c.query('ALTER TABLE perftool_publishers DROP CONSTRAINT no_poison');
+  }
+  expect(await ingestBatch(c, records)).toMatchObject({ stored: 2, rejected: 1 });
+});
+
+test('an unreachable database makes the handler throw so Lambda retries the batch', async () => {
+  await closeSharedClient();
+  const event = mskEvent([resultRecord(offsets(1)[0], { name: 'down', tstampMicros: 1700000300000000n, writerBytesRate: 1, readerBytesRate: 1 })]);
+  await expect(withEnv({ ...db.env, PGPORT: '1' }, () => handler(event))).rejects.toThrow(/ECONNREFUSED/);
+  // Once the database is back, the retried batch goes through.
+  await withEnv(db.env, () => handler(event));
+  const n = await c.query(`SELECT count(*)::int AS n FROM perftool WHERE publisher = 'down'`);
+  expect(n.rows[0].n).toBe(1);
+});
+
+test('the connection is reused across invocations and re-established after it dies', async () => {
+  const backends = async () => (await c.query(
+    `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'perftool'`, [db.name])).rows.map((r) => r.pid);
+  const once = (name: string) => withEnv(db.env, () => handler(mskEvent([
+    resultRecord(offsets(1)[0], { name, tstampMicros: 1700000400000000n, writerBytesRate: 1, readerBytesRate: 1 }),
+  ])));
+  await once('reuse');
+  const first = await backends();
+  await once('reuse');
+  expect(await backends()).toEqual(first);
+  expect(first).toHaveLength(1);
+  await c.query('SELECT pg_terminate_backend($1)', [first[0]]);
+  await once('reuse');
+  const after = await backends();
+  expect(after).toHaveLength(1);
+  expect(after).not.toEqual(first);
+  const n = await c.query(`SELECT count(*)::int AS n FROM perftool WHERE publisher = 'reuse'`);
+  expect(n.rows[0].n).toBe(3);
+});
+
+test('one structured log line per batch with counts and duration, never payloads', async () => {
+  const writes: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    writes.push(String(chunk));
+    return true;
+  });
+  const record = resultRecord(offsets(1)[0], { name: 'secret-publisher-name', tstampMicros: 1700000500000000n, writerBytesRate: 1, readerBytesRate: 1 });
+  try {
+    await withEnv(db.env, () => handler(mskEvent([record, kafkaRecord(offsets(1)[0], null)])));
+  } finally {
+    spy.mockRestore();
+  }
+  const lines = writes.join('').split('\n').filter((l) => l.includes('batch stored'));
+  expect(lines).toHaveLength(1);
+  const entry = JSON.parse(lines[0]);
+  expect(entry).toMatchObject({ level: 'INFO', message: 'batch stored', service: 'perftool-sink', records: 2, stored: 1, rejected: 1, duplicates: 0 });
+  expect(typeof entry.duration_ms).toBe('number');
+  const all = writes.join('');
+  expect(all).not.toContain('secret-publisher-name');
+  expect(all).not.toContain(record.value.slice(0, 40));
+  expect(all).not.toContain(String(db.config.password));
+});
+
+test('bucket views equal a reference aggregation over the raw rows', async () => {
+  const random = seededRandom(42);
+  const start = 1700100000000000n;
+  const publishers = ['bucket-a', 'bucket-b', 'bucket-c'];
+  const all = Array.from({ length: 600 }, (_, i) => {
+    const r = resultRecord(offsets(1)[0], {
+      name: publishers[i % 3],
+      tstampMicros: start + BigInt(Math.floor(random() * 3600e6)),
+      writerBytesRate: random() * 1e6,
+      readerBytesRate: random() * 1e6,
+      writerErrors: Math.floor(random() * 3),
+      readerErrors: Math.floor(random() * 3),
+    }, 3, { topic: 'buckets', partition: i % 2 });
+    return r;
+  });
+  // Batches in shuffled arrival order, overlapping so some records are redelivered.
+  for (let i = 0; i < all.length; i += 90) await ingestBatch(c, all.slice(Math.max(0, i - 20), i + 90));
+  for (const [view, width] of [['perftool_30sec', 30], ['perftool_1min', 60], ['perftool_2min', 120], ['perftool_10min', 600]] as const) {
+    const reference = await c.query(`
+      SELECT date_bin(make_interval(secs => ${width}), "timestamp", timestamptz 'epoch') AS ts, publisher,
+             avg(reader_bytes_rate) AS rbr, avg(writer_bytes_rate) AS wbr, avg(reader_count_rate) AS rcr, avg(writer_count_rate) AS wcr,
+             avg(reader_error_rate) AS rer, avg(writer_error_rate) AS wer, sum(reader_error_count) AS rec, sum(writer_error_count) AS wec,
+             count(*)::int AS n
+        FROM perftool WHERE publisher LIKE 'bucket-%' GROUP BY 1, 2 ORDER BY 2, 1`);
+    const actual = await c.query(`
+      SELECT "timestamp" AS ts, publisher, reader_bytes_rate AS rbr, writer_bytes_rate AS wbr, reader_count_rate AS rcr,
+             writer_count_rate AS wcr, reader_error_rate AS rer, writer_error_rate AS wer, reader_error_count AS rec,
+             writer_error_count AS wec, result_count::int AS n
+        FROM ${view} WHERE publisher LIKE 'bucket-%' ORDER BY publisher, "timestamp"`);
+    expect(actual.rows.length).toBe(reference.rows.length);
+    expect(actual.rows.reduce((s, r) => s + r.n, 0)).toBe(600);
+    actual.rows.forEach((row, i) => {
+      const ref = reference.rows[i];
+      expect([row.ts, row.publisher, row.n]).toEqual([ref.ts, ref.publisher, ref.n]);
+      for (const k of ['rbr', 'wbr', 'rcr', 'wcr', 'rer', 'wer', 'rec', 'wec']) {
+        expect(Math.abs(row[k] - ref[k])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(ref[k])));
+      }
+    });
+  }
+  const pubs = await c.query(`SELECT publisher, result_count::int AS n FROM perftool_publishers WHERE publisher LIKE 'bucket-%' ORDER BY 1`);
+  expect(pubs.rows).toEqual(publishers.map((p) => ({ publisher: p, n: 200 })));
+});
