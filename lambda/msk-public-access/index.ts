@@ -1,0 +1,2 @@
+export async function onEvent(): Promise<void> {}
+export async function isComplete(): Promise<void> {}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/**
+ * The operator's configuration (SPEC §2), read from one place: the CDK context keys `perftool:<name>` in cdk.json,
+ * each overridable on the command line with `-c perftool:<name>=<value>`. Command-line values arrive as strings,
+ * so numbers, booleans and lists are parsed from strings too. Every invalid value fails synth with one line
+ * naming the key, the value and the rule.
+ */
+export const CONTEXT_PREFIX = 'perftool:';
+
+const POSTGRES_RESERVED = new Set(['postgres', 'rdsadmin', 'rdsrepladmin', 'rds_superuser', 'admin', 'public', 'template0', 'template1', 'user']);
+
+function fromString<T extends z.ZodType>(parse: (s: string) => unknown, schema: T) {
+  return z.preprocess((v) => (typeof v === 'string' ? parse(v.trim()) : v), schema);
+}
+const int = (rule: z.ZodNumber) => fromString((s) => (/^-?\d+$/.test(s) ? Number(s) : s), rule.int());
+const bool = fromString((s) => (s === 'true' ? true : s === 'false' ? false : s), z.boolean({ error: 'must be true or false' }));
+/** A list given as a JSON array in cdk.json, or as a comma-separated string with -c. */
+const list = <T extends z.ZodType>(item: T) =>
+  fromString((s) => (s.startsWith('[') ? parseJsonOr(s) : s.split(',').map((x) => x.trim()).filter(Boolean)), z.array(item));
+function parseJsonOr(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s; // the schema then reports the value as invalid
+  }
+}
+const optionalString = (rule: z.ZodString) => z.preprocess((v) => (v === '' || v === null ? undefined : v), rule.optional());
+
+const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: 'must be an IPv4 or IPv6 CIDR such as 203.0.113.0/24' });
+const port = int(z.number({ error: 'must be an integer port' }).min(1, 'must be a port 1-65535').max(65535, 'must be a port 1-65535'));
+const pgIdentifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL identifier: lower-case letter or _, then letters, digits or _, at most 63')
+  .refine((s) => !POSTGRES_RESERVED.has(s), 'must not be a name RDS or PostgreSQL reserves');
+const acmArn = (region: string | null, what: string) =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^arn:aws[a-z-]*:acm:${region ?? '[a-z0-9-]+'}:\\d{12}:certificate/[0-9a-f-]{36}$`),
+      `must be an ACM certificate ARN${region ? ` in ${region}` : ''} (${what})`,
+    );
+
+export const configSchema = z
+  .object({
+    /** Kafka topic the Pi publishes results to. */
+    resultTopic: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,249}$/, 'must be 1-249 letters, digits, - or _')
+      .default('perftool-sinetstream-result'),
+    /** MQTT topic perftool measures; only used as the viewer's default perftool name. */
+    targetTopic: z.string().trim().min(1, 'must not be empty').default('perftool-sinetstream-target'),
+    /** MQTT port of the NLB (and of NATS behind it). */
+    mqttPort: port.default(1883),
+    /** CIDRs allowed to reach the MQTT listener and the public Kafka SASL/SCRAM port. 0.0.0.0/0 = everyone. */
+    allowedCidrs: list(cidr).refine((a) => a.length > 0, 'must list at least one CIDR').default(['0.0.0.0/0']),
+    /** Optional regional ACM certificate for an MQTT-over-TLS listener on 8883. */
+    mqttTlsCertificateArn: optionalString(acmArn(null, 'in the stack region, for the NLB TLS listener')),
+    webProtocol: z.enum(['http', 'https'], { error: "must be 'http' or 'https'" }).default('https'),
+    /** Custom domain for the viewer; needs webCertificateArn. */
+    webHostname: optionalString(
+      z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case DNS hostname such as perftool.example.org'),
+    ),
+    webCertificateArn: optionalString(acmArn('us-east-1', 'CloudFront only uses us-east-1 certificates')),
+    dbName: pgIdentifier.default('sensor'),
+    dbUser: pgIdentifier.default('sensor'),
+    dbInstanceType: z
+      .string()
+      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an RDS instance class such as db.t4g.micro')
+      .default('db.t4g.micro'),
+    postgresVersion: z.enum(['16', '17'], { error: "must be '16' or '17'" }).default('17'),
+    dbBackupRetentionDays: int(z.number().min(1, 'must be 1-35 days').max(35, 'must be 1-35 days')).default(7),
+    dbDeletionProtection: bool.default(true),
+    kafkaInstanceType: z.string().regex(/^kafka\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an MSK broker type such as kafka.t3.small').default('kafka.t3.small'),
+    /** Brokers in total; the VPC has 2 AZs and MSK needs a multiple of the AZ count. */
+    kafkaBrokerCount: int(z.number().min(2, 'must be a multiple of 2 (one per AZ), at least 2').refine((n) => n % 2 === 0, 'must be a multiple of 2 (one per AZ)')).default(2),
+    kafkaVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be an MSK Kafka version such as 3.6.0').default('3.6.0'),
+    kafkaVolumeGiB: int(z.number().min(1, 'must be 1-16384 GiB').max(16384, 'must be 1-16384 GiB')).default(10),
+    resultTopicPartitions: int(z.number().min(1, 'must be 1-1000').max(1000, 'must be 1-1000')).default(2),
+    resultTopicReplication: int(z.number().min(1, 'must be at least 1')).default(2),
+    /** Turn on MSK public access (SASL/SCRAM on 9196) after the cluster exists. */
+    kafkaPublicAccess: bool.default(true),
+    sinkBatchSize: int(z.number().min(1, 'must be 1-10000').max(10000, 'must be 1-10000')).default(500),
+    sinkBatchWindowSeconds: int(z.number().min(0, 'must be 0-300 seconds').max(300, 'must be 0-300 seconds')).default(5),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (Boolean(c.webHostname) !== Boolean(c.webCertificateArn)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.webHostname ? 'webCertificateArn' : 'webHostname'],
+        input: c.webHostname ? c.webCertificateArn : c.webHostname,
+        message: 'webHostname and webCertificateArn must be set together or not at all',
+      });
+    }
+    if (c.webProtocol === 'http' && c.webHostname) {
+      ctx.addIssue({ code: 'custom', path: ['webHostname'], input: c.webHostname, message: "a custom domain needs webProtocol 'https'" });
+    }
+    if (c.resultTopicReplication > c.kafkaBrokerCount) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resultTopicReplication'],
+        input: c.resultTopicReplication,
+        message: `must not exceed kafkaBrokerCount (${c.kafkaBrokerCount})`,
+      });
+    }
+  });
+
+export type PerftoolConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+function describeValue(v: unknown): string {
+  return v === undefined ? '(unset)' : JSON.stringify(v);
+}
+
+/** Parses raw values (keys without the prefix); throws ConfigError with one line per invalid key. */
+export function parseConfig(raw: Record<string, unknown>): PerftoolConfig {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => `invalid configuration ${CONTEXT_PREFIX}${k} = ${describeValue(raw[k])}: unknown key`).join('\n');
+    }
+    const key = String(issue.path[0] ?? '');
+    const value = 'input' in issue && issue.input !== undefined ? issue.input : raw[key];
+    return `invalid configuration ${CONTEXT_PREFIX}${key} = ${describeValue(value)}: ${issue.message}`;
+  });
+  throw new ConfigError(lines.join('\n'));
+}
+
+/** Reads every `perftool:*` context value (cdk.json and -c) and validates it. */
+export function configFromContext(getContext: (key: string) => unknown, keys: string[]): PerftoolConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (!key.startsWith(CONTEXT_PREFIX)) continue;
+    raw[key.slice(CONTEXT_PREFIX.length)] = getContext(key);
+  }
+  return parseConfig(raw);
+}

@@ -1,0 +1,103 @@
+import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import { PerftoolConfig } from '../config';
+import { sqlMigrationsHash } from '../sql-hash';
+import { Network } from './network';
+import { PerftoolFunction, REPO_ROOT } from './node-function';
+
+/**
+ * Characters kept out of the generated database password: Hasura's database URL is assembled from the secret's
+ * fields inside the container, and these would need URL escaping (or break the shell quoting).
+ */
+export const DB_PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'"/@\\=,^';
+
+const ENGINE_VERSIONS = {
+  '16': rds.PostgresEngineVersion.VER_16_10,
+  '17': rds.PostgresEngineVersion.VER_17_6,
+} as const;
+
+export interface DatabaseProps {
+  network: Network;
+  config: PerftoolConfig;
+}
+
+/** RDS PostgreSQL in the isolated subnets, and the schema custom resource around lambda/db-init. */
+export class Database extends Construct {
+  readonly instance: rds.DatabaseInstance;
+  readonly schemaReady: CustomResource;
+  /** sha256 of sql/migrations: changes exactly when the schema does. */
+  readonly schemaHash: string;
+
+  constructor(scope: Construct, id: string, props: DatabaseProps) {
+    super(scope, id);
+    const { network, config } = props;
+
+    this.instance = new rds.DatabaseInstance(this, 'Instance', {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: ENGINE_VERSIONS[config.postgresVersion] }),
+      instanceType: new ec2.InstanceType(config.dbInstanceType.replace(/^db\./, '')),
+      vpc: network.vpc,
+      vpcSubnets: network.isolatedSubnets,
+      publiclyAccessible: false,
+      multiAz: false,
+      databaseName: config.dbName,
+      credentials: rds.Credentials.fromGeneratedSecret(config.dbUser, { excludeCharacters: DB_PASSWORD_EXCLUDED_CHARACTERS }),
+      storageEncrypted: true,
+      storageType: rds.StorageType.GP3,
+      allocatedStorage: 20,
+      maxAllocatedStorage: 100,
+      backupRetention: Duration.days(config.dbBackupRetentionDays),
+      deletionProtection: config.dbDeletionProtection,
+      removalPolicy: RemovalPolicy.SNAPSHOT,
+      autoMinorVersionUpgrade: true,
+      cloudwatchLogsExports: ['postgresql'],
+    });
+
+    const initSg = new ec2.SecurityGroup(this, 'SchemaInitSecurityGroup', {
+      vpc: network.vpc,
+      description: 'Schema custom resource: reaches PostgreSQL and the Secrets Manager endpoint',
+      allowAllOutbound: true,
+    });
+    const fn = new PerftoolFunction(this, 'SchemaInitFunction', {
+      entry: 'lambda/db-init/index.ts',
+      description: 'Applies sql/migrations to the perftool database (CloudFormation custom resource)',
+      timeout: Duration.minutes(5),
+      vpc: network.vpc,
+      vpcSubnets: network.isolatedSubnets,
+      securityGroups: [initSg],
+      environment: { DB_SECRET_ARN: this.secret.secretArn },
+    });
+    this.grantConnect(fn, 'Schema custom resource');
+    // The provider's own function runs outside the VPC, so the in-VPC handler never needs the response URL.
+    const provider = new cr.Provider(this, 'SchemaInitProvider', {
+      onEventHandler: fn,
+      logGroup: new logs.LogGroup(this, 'SchemaInitProviderLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+    });
+    this.schemaHash = sqlMigrationsHash(join(REPO_ROOT, 'sql', 'migrations'));
+    this.schemaReady = new CustomResource(this, 'Schema', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::PerftoolSchema',
+      properties: {
+        DefaultPerftoolName: config.targetTopic,
+        SchemaHash: this.schemaHash,
+      },
+    });
+    this.schemaReady.node.addDependency(this.instance);
+  }
+
+  get secret() {
+    // fromGeneratedSecret always creates one.
+    return this.instance.secret!;
+  }
+
+  /** Lets a function or task connect: network path and read access to the credentials. */
+  grantConnect(grantee: ec2.IConnectable & iam.IGrantable, description: string): void {
+    this.instance.connections.allowDefaultPortFrom(grantee, description);
+    this.secret.grantRead(grantee);
+  }
+}

@@ -1,0 +1,132 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { PerftoolConfig } from '../config';
+import { NATS_IMAGE } from '../images';
+import { renderNatsConfig } from '../nats-config';
+import { Network } from './network';
+import { peerFor } from './peers';
+
+export const NATS_MONITOR_PORT = 8222;
+export const MQTT_TLS_PORT = 8883;
+const NATS_STORE_DIR = '/data/jetstream';
+
+export interface MqttTargetProps {
+  network: Network;
+  cluster: ecs.Cluster;
+  config: PerftoolConfig;
+}
+
+/** The broker under test: NATS (JetStream + MQTT 3.1.1) on Fargate behind an internet-facing NLB. */
+export class MqttTarget extends Construct {
+  readonly loadBalancer: elbv2.NetworkLoadBalancer;
+  readonly service: ecs.FargateService;
+  /** host:port the Pi's perftool uses as its MQTT target. */
+  readonly endpoint: string;
+
+  constructor(scope: Construct, id: string, props: MqttTargetProps) {
+    super(scope, id);
+    const { network, cluster, config } = props;
+
+    const natsConfig = renderNatsConfig({
+      mqttPort: config.mqttPort,
+      monitorPort: NATS_MONITOR_PORT,
+      serverName: `${Stack.of(this).stackName}-nats`.replace(/[^A-Za-z0-9_-]/g, '-'),
+      storeDir: NATS_STORE_DIR,
+    });
+
+    const task = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: 256,
+      memoryLimitMiB: 512,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      volumes: [{ name: 'jetstream' }],
+    });
+    const container = task.addContainer('nats', {
+      image: ecs.ContainerImage.fromRegistry(NATS_IMAGE),
+      // MQTT has no command-line flags, so the task writes the configuration text to a file and starts from it.
+      entryPoint: ['/bin/sh', '-c'],
+      command: ['printf "%s" "$NATS_CONFIG" > /tmp/nats-server.conf && exec nats-server -c /tmp/nats-server.conf'],
+      environment: { NATS_CONFIG: natsConfig },
+      portMappings: [
+        { containerPort: config.mqttPort, protocol: ecs.Protocol.TCP, name: 'mqtt' },
+        { containerPort: NATS_MONITOR_PORT, protocol: ecs.Protocol.TCP, name: 'monitor' },
+      ],
+      logging: ecs.LogDrivers.awsLogs({
+        streamPrefix: 'nats',
+        logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      }),
+    });
+    container.addMountPoints({ containerPath: '/data', sourceVolume: 'jetstream', readOnly: false });
+
+    const lbSg = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: network.vpc,
+      description: 'MQTT NLB: the MQTT port (and 8883 with TLS) from the allowed CIDRs',
+      allowAllOutbound: true,
+    });
+    for (const cidr of config.allowedCidrs) {
+      lbSg.addIngressRule(peerFor(cidr), ec2.Port.tcp(config.mqttPort), `MQTT from ${cidr}`);
+      if (config.mqttTlsCertificateArn) lbSg.addIngressRule(peerFor(cidr), ec2.Port.tcp(MQTT_TLS_PORT), `MQTT over TLS from ${cidr}`);
+    }
+    const taskSg = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
+      vpc: network.vpc,
+      description: 'NATS task: MQTT and the health-check monitoring port from the NLB only',
+      allowAllOutbound: true,
+    });
+    taskSg.addIngressRule(lbSg, ec2.Port.tcp(config.mqttPort), 'MQTT from the NLB');
+    taskSg.addIngressRule(lbSg, ec2.Port.tcp(NATS_MONITOR_PORT), 'NLB health check of /healthz (monitoring has no auth)');
+
+    // Public subnets + public IP instead of a NAT gateway: the task pulls its image from Docker Hub.
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster,
+      taskDefinition: task,
+      desiredCount: 1,
+      assignPublicIp: true,
+      vpcSubnets: network.publicSubnets,
+      securityGroups: [taskSg],
+      minHealthyPercent: 0,
+      maxHealthyPercent: 100,
+      circuitBreaker: { rollback: true },
+    });
+
+    // Security groups can only be attached to an NLB when it is created.
+    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
+      vpc: network.vpc,
+      internetFacing: true,
+      vpcSubnets: network.publicSubnets,
+      securityGroups: [lbSg],
+      crossZoneEnabled: true,
+    });
+    const targetGroup = new elbv2.NetworkTargetGroup(this, 'MqttTargets', {
+      vpc: network.vpc,
+      port: config.mqttPort,
+      protocol: elbv2.Protocol.TCP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: Duration.seconds(10),
+      healthCheck: {
+        protocol: elbv2.Protocol.HTTP,
+        port: String(NATS_MONITOR_PORT),
+        path: '/healthz',
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(10),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 2,
+      },
+      targets: [this.service.loadBalancerTarget({ containerName: 'nats', containerPort: config.mqttPort })],
+    });
+    this.loadBalancer.addListener('Mqtt', { port: config.mqttPort, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [targetGroup] });
+    if (config.mqttTlsCertificateArn) {
+      this.loadBalancer.addListener('MqttTls', {
+        port: MQTT_TLS_PORT,
+        protocol: elbv2.Protocol.TLS,
+        certificates: [acm.Certificate.fromCertificateArn(this, 'MqttCertificate', config.mqttTlsCertificateArn)],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        defaultTargetGroups: [targetGroup],
+      });
+    }
+    this.endpoint = `${this.loadBalancer.loadBalancerDnsName}:${config.mqttPort}`;
+  }
+}
