@@ -40,8 +40,9 @@ export function piKafkaConfig(bootstrapBrokers: string, credentials: PiCredentia
 export async function publishResult(opts: PublishOptions): Promise<Buffer> {
   const value = encodeSinetStream(JSON.stringify(opts.result), opts.tstampMicros);
   const producer = (opts.kafka ?? createKafka)(piKafkaConfig(opts.bootstrapBrokers, opts.credentials)).producer();
-  await producer.connect();
   try {
+    // Inside the try: a failed connect can leave sockets and retry timers behind that only disconnect clears.
+    await producer.connect();
     await producer.send({ topic: opts.topic, acks: -1, messages: [{ value }] });
   } finally {
     await producer.disconnect();
