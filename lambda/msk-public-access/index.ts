@@ -1,2 +1,35 @@
-export async function onEvent(): Promise<void> {}
-export async function isComplete(): Promise<void> {}
+import { Logger } from '@aws-lambda-powertools/logger';
+import { KafkaClient } from '@aws-sdk/client-kafka';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { parseProperties, positiveInt } from '../custom-resource/properties';
+import { PollResult, advancePublicAccess } from './public-access';
+
+const logger = new Logger({ serviceName: 'msk-public-access' });
+const kafka = new KafkaClient({});
+
+const Properties = z.object({
+  ClusterArn: z.string().startsWith('arn:'),
+  LockedConfigurationArn: z.string().startsWith('arn:'),
+  LockedConfigurationRevision: positiveInt,
+});
+
+/** Provider onEvent: validates the request; the work happens in isComplete, one MSK update per poll. */
+export async function onEvent(event: CloudFormationCustomResourceEvent) {
+  const props = parseProperties(Properties, event.ResourceProperties);
+  if (event.RequestType === 'Create') return { PhysicalResourceId: `${props.ClusterArn}/public-access` };
+  return { PhysicalResourceId: event.PhysicalResourceId };
+}
+
+/** Provider isComplete: called every minute until it reports completion (or the provider times out). */
+export async function isComplete(event: CloudFormationCustomResourceEvent): Promise<PollResult> {
+  // Deleting leaves the cluster as it is; it is deleted with the stack anyway.
+  if (event.RequestType === 'Delete') return { IsComplete: true };
+  const props = parseProperties(Properties, event.ResourceProperties);
+  return advancePublicAccess(
+    kafka,
+    props.ClusterArn,
+    { arn: props.LockedConfigurationArn, revision: props.LockedConfigurationRevision },
+    (msg, extra) => logger.info(msg, extra ?? {}),
+  );
+}

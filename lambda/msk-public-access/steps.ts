@@ -1,0 +1,55 @@
+/**
+ * Turning on MSK public access is a sequence of cluster updates, and MSK accepts one change per update:
+ * 1. switch to the configuration revision with allow.everyone.if.no.acl.found=false (required for SCRAM + public),
+ * 2. UpdateConnectivity to SERVICE_PROVIDED_EIPS.
+ * Each poll looks at the cluster as it is now and decides the one next action, so a re-run is idempotent.
+ */
+export interface ClusterView {
+  state: string;
+  currentVersion: string;
+  configurationArn?: string;
+  configurationRevision?: number;
+  publicAccessType: string;
+}
+
+export interface OperationView {
+  type?: string;
+  state?: string;
+  arn?: string;
+}
+
+export interface TargetConfiguration {
+  arn: string;
+  revision: number;
+}
+
+export type Step =
+  | { action: 'wait'; reason: string }
+  | { action: 'update-configuration' }
+  | { action: 'enable-public-access' }
+  | { action: 'done' }
+  | { action: 'fail'; reason: string };
+
+export const PUBLIC_ACCESS_TYPE = 'SERVICE_PROVIDED_EIPS';
+
+export function nextStep(cluster: ClusterView, target: TargetConfiguration, latestOperation?: OperationView): Step {
+  const configured = cluster.configurationArn === target.arn && cluster.configurationRevision === target.revision;
+  const isPublic = cluster.publicAccessType === PUBLIC_ACCESS_TYPE;
+  if (cluster.state === 'FAILED') return { action: 'fail', reason: 'the MSK cluster is in state FAILED' };
+  if (cluster.state !== 'ACTIVE') return { action: 'wait', reason: `cluster is ${cluster.state}` };
+  if (configured && isPublic) return { action: 'done' };
+  // The cluster is ACTIVE but not there yet: if the last update failed, retrying blindly would loop.
+  if (latestOperation?.state && /FAILED/.test(latestOperation.state)) {
+    return {
+      action: 'fail',
+      reason: `MSK operation ${latestOperation.type ?? 'update'} ended ${latestOperation.state} (${latestOperation.arn ?? 'no ARN'}); see aws kafka describe-cluster-operation-v2`,
+    };
+  }
+  if (!configured) return { action: 'update-configuration' };
+  return { action: 'enable-public-access' };
+}
+
+/** The most recent operation by start time (the API does not promise an order). */
+export function latestOf<T extends { StartTime?: Date }>(operations: T[]): T | undefined {
+  return [...operations].sort((a, b) => (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0))[0];
+}

@@ -1,0 +1,186 @@
+import './quiet-logs';
+import {
+  DescribeClusterV2Command,
+  GetBootstrapBrokersCommand,
+  KafkaClient,
+  ListClusterOperationsV2Command,
+  UpdateClusterConfigurationCommand,
+  UpdateConnectivityCommand,
+} from '@aws-sdk/client-kafka';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { isComplete, onEvent } from '../../lambda/msk-public-access/index';
+import { nextStep } from '../../lambda/msk-public-access/steps';
+
+const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/PerftoolServer-results/abc-1';
+const BOOTSTRAP_CONFIG = 'arn:aws:kafka:us-east-1:123456789012:configuration/PerftoolServer-bootstrap/c-1';
+const LOCKED_CONFIG = 'arn:aws:kafka:us-east-1:123456789012:configuration/PerftoolServer-locked/c-2';
+const PUBLIC_BROKERS = 'b-1-public.x.kafka.us-east-1.amazonaws.com:9196,b-2-public.x.kafka.us-east-1.amazonaws.com:9196';
+
+const kafka = mockClient(KafkaClient);
+
+function event(requestType: 'Create' | 'Update' | 'Delete'): CloudFormationCustomResourceEvent {
+  return {
+    RequestType: requestType,
+    ServiceToken: 'token',
+    ResponseURL: 'https://example.invalid',
+    StackId: 'stack',
+    RequestId: 'req',
+    LogicalResourceId: 'PublicAccess',
+    ResourceType: 'Custom::MskPublicAccess',
+    PhysicalResourceId: `${CLUSTER}/public-access`,
+    ResourceProperties: { ServiceToken: 'token', ClusterArn: CLUSTER, LockedConfigurationArn: LOCKED_CONFIG, LockedConfigurationRevision: '1' },
+    OldResourceProperties: {},
+  } as unknown as CloudFormationCustomResourceEvent;
+}
+
+/** A simulated MSK cluster: each accepted update runs for `updatePolls` describe calls, then applies. */
+function simulateCluster(opts: { updatePolls: number; failNextUpdate?: boolean }) {
+  const state = {
+    state: 'ACTIVE',
+    version: 'K1',
+    configArn: BOOTSTRAP_CONFIG,
+    publicAccess: 'DISABLED',
+    pending: null as null | { pollsLeft: number; apply: () => void; type: string },
+    operations: [] as Array<{ OperationType: string; OperationState: string; OperationArn: string; StartTime: Date }>,
+    updates: [] as string[],
+  };
+  const startUpdate = (type: string, currentVersion: string | undefined, apply: () => void) => {
+    if (state.state !== 'ACTIVE') {
+      const e = new Error('operation in progress');
+      e.name = 'ConflictException';
+      throw e;
+    }
+    expect(currentVersion).toBe(state.version);
+    state.updates.push(type);
+    state.state = 'UPDATING';
+    state.operations.push({ OperationType: type, OperationState: 'UPDATE_IN_PROGRESS', OperationArn: `op-${state.updates.length}`, StartTime: new Date(1000 * state.updates.length) });
+    state.pending = { pollsLeft: opts.updatePolls, apply, type };
+    return {};
+  };
+  kafka.on(DescribeClusterV2Command).callsFake(() => {
+    if (state.pending && state.pending.pollsLeft-- <= 0) {
+      const op = state.operations.at(-1)!;
+      if (opts.failNextUpdate) {
+        op.OperationState = 'UPDATE_FAILED';
+        opts.failNextUpdate = false;
+      } else {
+        state.pending.apply();
+        op.OperationState = 'UPDATE_COMPLETE';
+        state.version = `K${Number(state.version.slice(1)) + 1}`;
+      }
+      state.state = 'ACTIVE';
+      state.pending = null;
+    }
+    return {
+      ClusterInfo: {
+        State: state.state,
+        CurrentVersion: state.version,
+        Provisioned: {
+          CurrentBrokerSoftwareInfo: { ConfigurationArn: state.configArn, ConfigurationRevision: 1 },
+          BrokerNodeGroupInfo: { ConnectivityInfo: { PublicAccess: { Type: state.publicAccess } } },
+        },
+      },
+    };
+  });
+  kafka.on(ListClusterOperationsV2Command).callsFake(() => ({ ClusterOperationInfoList: [...state.operations].reverse() }));
+  kafka.on(UpdateClusterConfigurationCommand).callsFake((input) =>
+    startUpdate('UPDATE_CLUSTER_CONFIGURATION', input.CurrentVersion, () => (state.configArn = input.ConfigurationInfo.Arn)),
+  );
+  kafka.on(UpdateConnectivityCommand).callsFake((input) =>
+    startUpdate('UPDATE_CONNECTIVITY', input.CurrentVersion, () => (state.publicAccess = input.ConnectivityInfo.PublicAccess.Type)),
+  );
+  kafka.on(GetBootstrapBrokersCommand).callsFake(() => ({
+    BootstrapBrokerStringSaslScram: 'b-1.x:9096',
+    BootstrapBrokerStringPublicSaslScram: state.publicAccess === 'SERVICE_PROVIDED_EIPS' ? PUBLIC_BROKERS : undefined,
+  }));
+  return state;
+}
+
+async function pollUntilComplete(maxPolls: number) {
+  for (let i = 1; i <= maxPolls; i++) {
+    const r = await isComplete(event('Create'));
+    if (r.IsComplete) return { result: r, polls: i };
+  }
+  throw new Error(`not complete after ${maxPolls} polls`);
+}
+
+beforeEach(() => kafka.reset());
+
+describe('MSK public access custom resource', () => {
+  test('locks ACLs first, then turns public access on, one update at a time, and returns the public bootstrap string', async () => {
+    const cluster = simulateCluster({ updatePolls: 3 });
+    const { result } = await pollUntilComplete(30);
+    expect(cluster.updates).toEqual(['UPDATE_CLUSTER_CONFIGURATION', 'UPDATE_CONNECTIVITY']);
+    expect(kafka.commandCalls(UpdateClusterConfigurationCommand)[0].args[0].input).toEqual({
+      ClusterArn: CLUSTER,
+      CurrentVersion: 'K1',
+      ConfigurationInfo: { Arn: LOCKED_CONFIG, Revision: 1 },
+    });
+    expect(kafka.commandCalls(UpdateConnectivityCommand)[0].args[0].input).toEqual({
+      ClusterArn: CLUSTER,
+      CurrentVersion: 'K2',
+      ConnectivityInfo: { PublicAccess: { Type: 'SERVICE_PROVIDED_EIPS' } },
+    });
+    expect(result).toEqual({ IsComplete: true, Data: { PublicBootstrapBrokers: PUBLIC_BROKERS } });
+  });
+
+  test('never starts an update while the cluster is updating (polls just wait)', async () => {
+    simulateCluster({ updatePolls: 5 });
+    await isComplete(event('Create'));
+    for (let i = 0; i < 4; i++) await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
+    expect(kafka.commandCalls(UpdateClusterConfigurationCommand)).toHaveLength(1);
+    expect(kafka.commandCalls(UpdateConnectivityCommand)).toHaveLength(0);
+  });
+
+  test('is idempotent: on an already public, locked cluster it changes nothing', async () => {
+    const cluster = simulateCluster({ updatePolls: 0 });
+    cluster.configArn = LOCKED_CONFIG;
+    cluster.publicAccess = 'SERVICE_PROVIDED_EIPS';
+    await expect(isComplete(event('Update'))).resolves.toEqual({ IsComplete: true, Data: { PublicBootstrapBrokers: PUBLIC_BROKERS } });
+    expect(cluster.updates).toEqual([]);
+  });
+
+  test('a conflicting operation started by someone else is waited out, not reported as a failure', async () => {
+    simulateCluster({ updatePolls: 0 });
+    const conflict = new Error('The request conflicts with an operation in progress');
+    conflict.name = 'ConflictException';
+    kafka.on(UpdateClusterConfigurationCommand).rejectsOnce(conflict);
+    await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
+  });
+
+  test('a failed MSK update fails the deployment with the operation named, instead of retrying forever', async () => {
+    simulateCluster({ updatePolls: 1, failNextUpdate: true });
+    await expect(pollUntilComplete(10)).rejects.toThrow(/UPDATE_CLUSTER_CONFIGURATION ended UPDATE_FAILED \(op-1\)/);
+    expect(kafka.commandCalls(UpdateClusterConfigurationCommand)).toHaveLength(1);
+  });
+
+  test('delete leaves the cluster alone', async () => {
+    simulateCluster({ updatePolls: 0 });
+    await expect(isComplete(event('Delete'))).resolves.toEqual({ IsComplete: true });
+    expect(kafka.calls()).toHaveLength(0);
+  });
+
+  test('onEvent names the resource after the cluster and rejects bad properties clearly', async () => {
+    await expect(onEvent(event('Create'))).resolves.toEqual({ PhysicalResourceId: `${CLUSTER}/public-access` });
+    const bad = event('Create');
+    (bad.ResourceProperties as Record<string, unknown>).LockedConfigurationRevision = 'zero';
+    await expect(onEvent(bad)).rejects.toThrow(/invalid custom resource properties: LockedConfigurationRevision/);
+  });
+});
+
+describe('nextStep', () => {
+  const target = { arn: LOCKED_CONFIG, revision: 1 };
+  const base = { state: 'ACTIVE', currentVersion: 'K1', configurationArn: BOOTSTRAP_CONFIG, configurationRevision: 1, publicAccessType: 'DISABLED' };
+  test.each([
+    [{}, 'update-configuration'],
+    [{ configurationArn: LOCKED_CONFIG }, 'enable-public-access'],
+    [{ configurationArn: LOCKED_CONFIG, configurationRevision: 2 }, 'update-configuration'],
+    [{ configurationArn: LOCKED_CONFIG, publicAccessType: 'SERVICE_PROVIDED_EIPS' }, 'done'],
+    [{ state: 'UPDATING' }, 'wait'],
+    [{ state: 'HEALING' }, 'wait'],
+    [{ state: 'FAILED' }, 'fail'],
+  ])('%p → %s', (override, action) => {
+    expect(nextStep({ ...base, ...override }, target).action).toBe(action);
+  });
+});
