@@ -14,6 +14,13 @@ export const processIo: CliIo = {
 /** Name of the stack `cdk deploy` creates (bin/ of the CDK app); both operator CLIs default to it. */
 export const DEFAULT_STACK_NAME = 'PerftoolServer';
 
+/** Options both operator CLIs take (node:util parseArgs configuration). */
+export const STACK_OPTIONS = {
+  stack: { type: 'string', default: DEFAULT_STACK_NAME },
+  region: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 /**
  * Runs a CLI body and turns any error into one line on stderr and exit code 1.
  * Argument errors from node:util parseArgs get a pointer to --help.

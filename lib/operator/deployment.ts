@@ -60,6 +60,12 @@ function commonAwsError(err: unknown, action: string): OperatorError | undefined
   return undefined;
 }
 
+/** The OperatorError for a failed call: the first matching [error-name pattern, message], else the common cases, else `err`. */
+function explainAwsError(err: unknown, action: string, byName: [RegExp, string][]): unknown {
+  const match = byName.find(([pattern]) => pattern.test(awsErrorName(err)));
+  return match ? new OperatorError(match[1]) : (commonAwsError(err, action) ?? err);
+}
+
 export async function readStackOutputs(cloudFormation: CloudFormationClient, stackName: string): Promise<StackOutputs> {
   let stack;
   try {
@@ -70,10 +76,7 @@ export async function readStackOutputs(cloudFormation: CloudFormationClient, sta
     if (awsErrorName(err) === 'ValidationError' && /does not exist/i.test(String((err as Error).message))) {
       throw new OperatorError(`stack "${stackName}" not found in ${region}: deploy it with "npx cdk deploy" or pass the right --stack and --region`);
     }
-    if (awsErrorName(err) === 'AccessDenied' || awsErrorName(err) === 'AccessDeniedException') {
-      throw new OperatorError(`no permission to describe stack "${stackName}" (needs cloudformation:DescribeStacks)`);
-    }
-    throw commonAwsError(err, `describe stack "${stackName}"`) ?? err;
+    throw explainAwsError(err, `describe stack "${stackName}"`, [[/AccessDenied/, `no permission to describe stack "${stackName}" (needs cloudformation:DescribeStacks)`]]);
   }
   if (!stack) throw new OperatorError(`stack "${stackName}" not found: deploy it with "npx cdk deploy"`);
   const status = String(stack.StackStatus);
@@ -96,10 +99,7 @@ export async function readPublicBootstrapBrokers(kafka: KafkaClient, clusterArn:
     const res = await kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn }));
     brokers = res.BootstrapBrokerStringPublicSaslScram;
   } catch (err) {
-    if (/AccessDenied/.test(awsErrorName(err))) {
-      throw new OperatorError(`no permission to read the bootstrap brokers of ${clusterArn} (needs kafka:GetBootstrapBrokers)`);
-    }
-    throw commonAwsError(err, 'read the MSK bootstrap brokers') ?? err;
+    throw explainAwsError(err, 'read the MSK bootstrap brokers', [[/AccessDenied/, `no permission to read the bootstrap brokers of ${clusterArn} (needs kafka:GetBootstrapBrokers)`]]);
   }
   if (!brokers) {
     throw new OperatorError(
@@ -116,13 +116,10 @@ export async function readPiCredentials(secretsManager: SecretsManagerClient, se
     const res = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretArn }));
     text = res.SecretString;
   } catch (err) {
-    if (/AccessDenied/.test(awsErrorName(err))) {
-      throw new OperatorError(`no permission to read the Pi SCRAM secret ${secretArn} (needs secretsmanager:GetSecretValue on it and kms:Decrypt on its KMS key)`);
-    }
-    if (awsErrorName(err) === 'ResourceNotFoundException') {
-      throw new OperatorError(`the Pi SCRAM secret ${secretArn} does not exist: deploy the stack again`);
-    }
-    throw commonAwsError(err, 'read the Pi SCRAM secret') ?? err;
+    throw explainAwsError(err, 'read the Pi SCRAM secret', [
+      [/AccessDenied/, `no permission to read the Pi SCRAM secret ${secretArn} (needs secretsmanager:GetSecretValue on it and kms:Decrypt on its KMS key)`],
+      [/^ResourceNotFoundException$/, `the Pi SCRAM secret ${secretArn} does not exist: deploy the stack again`],
+    ]);
   }
   let parsed: unknown;
   try {

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CliIo, DEFAULT_STACK_NAME, positiveInteger, runCli } from './cli';
+import { CliIo, DEFAULT_STACK_NAME, positiveInteger, runCli, STACK_OPTIONS } from './cli';
 import { AwsClients, createAwsClients, resolveDeployment } from './deployment';
 import { checkRunnerName, checkSchedule, DEFAULT_RUNNER_SETTINGS, renderPiConfigFiles, RunnerSettings } from './pi-config';
 import { writeSecretFile } from './secret-file';
@@ -31,8 +31,7 @@ export function piConfigMain(argv: string[], io: CliIo, clients: (region?: strin
       strict: true,
       allowPositionals: false,
       options: {
-        stack: { type: 'string', default: DEFAULT_STACK_NAME },
-        region: { type: 'string' },
+        ...STACK_OPTIONS,
         'out-dir': { type: 'string', default: 'pi-config' },
         name: { type: 'string' },
         schedule: { type: 'string', default: DEFAULT_RUNNER_SETTINGS.schedule },
@@ -40,7 +39,6 @@ export function piConfigMain(argv: string[], io: CliIo, clients: (region?: strin
         'num-samples': { type: 'string', default: String(DEFAULT_RUNNER_SETTINGS.numSamples) },
         'payload-size': { type: 'string', default: String(DEFAULT_RUNNER_SETTINGS.payloadSize) },
         print: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
       },
     });
     if (values.help) {

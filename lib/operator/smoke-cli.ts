@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CliIo, DEFAULT_STACK_NAME, positiveInteger, runCli } from './cli';
+import { CliIo, DEFAULT_STACK_NAME, positiveInteger, runCli, STACK_OPTIONS } from './cli';
 import { AwsClients, createAwsClients, Deployment, resolveDeployment } from './deployment';
 import { waitForResult } from './smoke/graphql-poll';
 import { createKafka, KafkaFactory, publishResult } from './smoke/kafka-publish';
@@ -103,10 +103,8 @@ export function smokeMain(argv: string[], io: CliIo, deps: SmokeDependencies = {
       strict: true,
       allowPositionals: false,
       options: {
-        stack: { type: 'string', default: DEFAULT_STACK_NAME },
-        region: { type: 'string' },
+        ...STACK_OPTIONS,
         timeout: { type: 'string', default: '180' },
-        help: { type: 'boolean', short: 'h', default: false },
       },
     });
     if (values.help) {
