@@ -1,8 +1,22 @@
 import { defineConfig } from 'vite';
 import { fileURLToPath } from 'node:url';
 
-// Placeholder build config; the viewer (issue 4) owns this file.
+/**
+ * Production build of the viewer: a static site (index.html + hashed assets/) for the root of a CloudFront
+ * distribution. Nothing inline (the CSP allows only 'self' scripts and styles): no module-preload polyfill
+ * and no assets inlined as data: URLs into CSS/JS.
+ */
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
-  build: { outDir: 'dist', emptyOutDir: true },
+  base: '/',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    cssCodeSplit: false,
+    sourcemap: false,
+    reportCompressedSize: false,
+  },
 });

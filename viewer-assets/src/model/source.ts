@@ -1,0 +1,58 @@
+/** Which table a chart reads: the raw results or a bucketed rollup, chosen from the window and the chart width. */
+
+export interface Source {
+  table: 'perftool' | 'perftool_30sec' | 'perftool_1min' | 'perftool_2min' | 'perftool_10min';
+  /** Bucket length; 0 for raw results. */
+  bucketMs: number;
+}
+
+export const SOURCES: readonly Source[] = [
+  { table: 'perftool', bucketMs: 0 },
+  { table: 'perftool_30sec', bucketMs: 30_000 },
+  { table: 'perftool_1min', bucketMs: 60_000 },
+  { table: 'perftool_2min', bucketMs: 120_000 },
+  { table: 'perftool_10min', bucketMs: 600_000 },
+];
+
+/** perftool's runner publishes one result a minute by default. */
+export const DEFAULT_RESULT_INTERVAL_MS = 60_000;
+export const MAX_POINTS = 1000;
+
+/** Points per series we aim for: one per pixel column, at most MAX_POINTS, at least 100. */
+export function pointBudget(widthPx: number): number {
+  return Math.max(100, Math.min(MAX_POINTS, Math.floor(widthPx)));
+}
+
+/**
+ * The finest source whose expected points per series fit the budget. A bucket never yields more points than the
+ * results it groups, so the expected count is window / max(bucket, result interval). Past the coarsest bucket
+ * (30 days at 10 min = 4,320 points) the coarsest one is used.
+ */
+export function chooseSource(windowMs: number, widthPx: number, resultIntervalMs = DEFAULT_RESULT_INTERVAL_MS): Source {
+  const budget = pointBudget(widthPx);
+  const interval = resultIntervalMs > 0 ? resultIntervalMs : DEFAULT_RESULT_INTERVAL_MS;
+  return SOURCES.find((s) => windowMs / Math.max(s.bucketMs, interval) <= budget) ?? SOURCES[SOURCES.length - 1];
+}
+
+/**
+ * Typical time between results of the most frequent publisher, from `perftool_publishers` statistics.
+ * Unknown publishers or a single result give the runner's default.
+ */
+export function estimateResultInterval(
+  stats: ReadonlyArray<{ publisher: string; first_seen: string | null; last_seen: string | null; result_count: number | null }>,
+  publishers: readonly string[],
+): number {
+  let best = Infinity;
+  for (const s of stats) {
+    if (!publishers.includes(s.publisher) || !s.first_seen || !s.last_seen || !s.result_count || s.result_count < 2) continue;
+    const span = Date.parse(s.last_seen) - Date.parse(s.first_seen);
+    if (span > 0) best = Math.min(best, span / (s.result_count - 1));
+  }
+  return Number.isFinite(best) ? Math.max(1000, best) : DEFAULT_RESULT_INTERVAL_MS;
+}
+
+/** Label of a source for the UI, e.g. "raw" or "10 min buckets" (the words come from i18n). */
+export function sourceBucketLabel(s: Source): string {
+  if (s.bucketMs === 0) return 'raw';
+  return s.bucketMs < 60_000 ? `${s.bucketMs / 1000} s` : `${s.bucketMs / 60_000} min`;
+}

@@ -1,0 +1,73 @@
+/** Human units and axis ticks for the perftool metrics. Pure; used by the charts and tested in jest. */
+
+const BINARY_UNITS = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s', 'TiB/s'];
+
+/** Short form for axes: 3 significant digits in the largest binary unit that keeps the number ≥ 1. */
+export function formatBytesRate(v: number | null | undefined): string {
+  if (v == null || !Number.isFinite(v)) return '–';
+  let unit = 0;
+  let x = Math.abs(v);
+  while (x >= 1024 && unit < BINARY_UNITS.length - 1) {
+    x /= 1024;
+    unit++;
+  }
+  const sign = v < 0 ? '-' : '';
+  return `${sign}${trimNumber(x)} ${BINARY_UNITS[unit]}`;
+}
+
+function trimNumber(x: number): string {
+  if (x === 0) return '0';
+  if (x >= 100) return String(Math.round(x));
+  if (x >= 10) return String(Math.round(x * 10) / 10);
+  return String(Math.round(x * 100) / 100);
+}
+
+/** Exact value with the human form, for tooltips: "480,368.098 B/s (469 KiB/s)". */
+export function formatExact(v: number | null | undefined, unit: Unit): string {
+  if (v == null || !Number.isFinite(v)) return '–';
+  const exact = `${v.toLocaleString('en-US', { maximumFractionDigits: 3 })} ${UNIT_SUFFIX[unit]}`;
+  if (unit === 'bytes' && Math.abs(v) >= 1024) return `${exact} (${formatBytesRate(v)})`;
+  return exact;
+}
+
+export type Unit = 'bytes' | 'messages' | 'errorRate' | 'errorCount';
+const UNIT_SUFFIX: Record<Unit, string> = { bytes: 'B/s', messages: 'msg/s', errorRate: 'err/s', errorCount: 'errors' };
+
+/** Short form for any unit's axis labels. */
+export function formatShort(v: number, unit: Unit): string {
+  if (unit === 'bytes') return formatBytesRate(v);
+  const abs = Math.abs(v);
+  const text = abs >= 1e6 ? `${trimNumber(v / 1e6)}M` : abs >= 1e4 ? `${trimNumber(v / 1e3)}k` : trimNumber(v);
+  return `${text} ${UNIT_SUFFIX[unit]}`;
+}
+
+/** "Nice" decimal steps (1, 2, 5 × 10^k) for counts and message rates. */
+function decimalStep(raw: number): number {
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
+/** Binary-friendly steps for bytes: below 1 KiB decimal steps; above, a power of two times a power of 1024. */
+function binaryStep(raw: number): number {
+  if (raw < 1024) return decimalStep(raw);
+  const unit = 1024 ** Math.floor(Math.log(raw) / Math.log(1024));
+  const m = 2 ** Math.ceil(Math.log2(raw / unit) - 1e-9);
+  return m * unit;
+}
+
+/**
+ * Tick positions from 0 (or below, for negative data) covering [min, max] with at most `maxTicks` intervals.
+ * Pure and stateless: a step computed for one range cannot leak into another (the original's scale did).
+ */
+export function axisTicks(min: number, max: number, maxTicks: number, unit: Unit): number[] {
+  const lo = Math.min(0, min);
+  const hi = Math.max(max, lo + (unit === 'bytes' ? 1024 : 1));
+  const raw = (hi - lo) / Math.max(1, maxTicks);
+  // Counts are whole numbers: never a tick step below 1.
+  const step = unit === 'bytes' ? binaryStep(raw) : unit === 'errorCount' ? Math.max(1, decimalStep(raw)) : decimalStep(raw);
+  const ticks: number[] = [];
+  for (let t = Math.floor(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(t);
+  if (ticks[ticks.length - 1] < hi) ticks.push(ticks[ticks.length - 1] + step);
+  return ticks;
+}

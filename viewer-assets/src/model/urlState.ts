@@ -1,0 +1,50 @@
+/**
+ * Shareable URLs: the view, dashboard, window, publishers and playback range live in the query string, e.g.
+ * `/?d=lab&w=6h&p=pi-1,pi-2` or `/?view=play&d=lab&from=2026-11-20T10:00Z&to=2026-11-20T12:00Z`.
+ */
+import { WINDOWS, WindowKey } from './dashboard';
+
+export const VIEWS = ['live', 'play', 'settings', 'download', 'upload', 'welcome'] as const;
+export type View = (typeof VIEWS)[number];
+
+export interface UrlState {
+  view: View;
+  dashboard?: string;
+  window?: WindowKey;
+  publishers?: string[];
+  fromMs?: number;
+  toMs?: number;
+  /** Settings of a new dashboard rather than an existing one. */
+  isNew?: boolean;
+}
+
+export function parseUrlState(search: string): UrlState {
+  const q = new URLSearchParams(search);
+  const view = (VIEWS as readonly string[]).includes(q.get('view') ?? '') ? (q.get('view') as View) : 'live';
+  const state: UrlState = { view };
+  const d = q.get('d');
+  if (d) state.dashboard = d;
+  const w = q.get('w');
+  if (w && w in WINDOWS) state.window = w as WindowKey;
+  const p = q.get('p');
+  if (p) state.publishers = [...new Set(p.split(',').map((s) => s.trim()).filter(Boolean))];
+  const from = Date.parse(q.get('from') ?? '');
+  const to = Date.parse(q.get('to') ?? '');
+  if (!Number.isNaN(from)) state.fromMs = from;
+  if (!Number.isNaN(to)) state.toMs = to;
+  if (q.get('new') === '1') state.isNew = true;
+  return state;
+}
+
+export function formatUrlState(s: UrlState): string {
+  const q = new URLSearchParams();
+  if (s.view !== 'live') q.set('view', s.view);
+  if (s.dashboard) q.set('d', s.dashboard);
+  if (s.isNew) q.set('new', '1');
+  if (s.window) q.set('w', s.window);
+  if (s.publishers?.length) q.set('p', s.publishers.join(','));
+  if (s.fromMs !== undefined) q.set('from', new Date(s.fromMs).toISOString());
+  if (s.toMs !== undefined) q.set('to', new Date(s.toMs).toISOString());
+  const text = q.toString().replace(/%2C/g, ',');
+  return text ? `?${text}` : '';
+}

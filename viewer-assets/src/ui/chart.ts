@@ -1,0 +1,203 @@
+/**
+ * One metric chart (uPlot): reader and writer series per publisher, human units on the axis, exact values in the
+ * legend and a tooltip, gaps as gaps, drag to zoom and double-click (or the button) to reset, plus the panel's
+ * loading / empty / error states.
+ */
+import uPlot from 'uplot';
+import type { Dashboard, MetricKey } from '../model/dashboard';
+import type { ChartData } from '../model/series';
+import { axisTicks, formatExact, formatShort } from '../model/units';
+import { append, clear, h } from './dom';
+
+/** Okabe–Ito colours: distinguishable with the common colour-vision deficiencies. */
+export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#000000', '#F0E442'];
+
+export interface ChartLabels {
+  title: string;
+  reader: string;
+  writer: string;
+}
+
+export interface ChartStyle {
+  line: Dashboard['chart']['line'];
+  point: Dashboard['chart']['point'];
+}
+
+/** uPlot options for one metric chart (also used by the redraw benchmark). */
+export function chartOptions(metric: MetricKey, data: Pick<ChartData, 'series'>, publishers: readonly string[], labels: ChartLabels, style: ChartStyle, size: { width: number; height: number }, plugins: uPlot.Plugin[] = []): uPlot.Options {
+  const axisColor = '#555';
+  return {
+    width: size.width,
+    height: size.height,
+    plugins,
+    scales: { x: { time: true }, y: { range: (_u, min, max) => yRange(min, max, metric) } },
+    axes: [
+      { stroke: axisColor, grid: { stroke: 'rgba(128,128,128,0.25)' } },
+      {
+        stroke: axisColor,
+        grid: { stroke: 'rgba(128,128,128,0.25)' },
+        size: 78,
+        splits: (_u, _i, min, max) => axisTicks(min, max, Math.max(2, Math.floor(size.height / 60)), metric),
+        values: (_u, splits) => splits.map((v) => formatShort(v, metric)),
+      },
+    ],
+    series: [
+      { label: 'time', value: (_u, v) => (v == null ? '–' : new Date(v * 1000).toLocaleString()) },
+      ...data.series.map((s) => {
+        const color = PALETTE[publishers.indexOf(s.publisher) % PALETTE.length];
+        return {
+          label: `${s.publisher} ${s.side === 'reader' ? labels.reader : labels.writer}`,
+          stroke: color,
+          width: style.line.enabled ? style.line.size : 0,
+          dash: s.side === 'writer' ? [6, 4] : undefined,
+          spanGaps: false,
+          points: { show: style.point.enabled, size: style.point.size * 2 + 1, fill: color },
+          value: (_u: uPlot, v: number | null) => formatExact(v, metric),
+        } satisfies uPlot.Series;
+      }),
+    ],
+    cursor: { drag: { x: true, y: false, setScale: true }, bind: { dblclick: () => null } },
+    legend: { live: true },
+  };
+}
+
+function yRange(min: number | null, max: number | null, metric: MetricKey): uPlot.Range.MinMax {
+  const hi = max == null || max <= 0 ? (metric === 'bytes' ? 1024 : 1) : max;
+  const ticks = axisTicks(Math.min(0, min ?? 0), hi, 5, metric);
+  return [ticks[0], ticks[ticks.length - 1]];
+}
+
+/** Floating tooltip with the exact values of every series at the cursor. */
+function tooltipPlugin(metric: MetricKey): uPlot.Plugin {
+  let tip: HTMLDivElement;
+  return {
+    hooks: {
+      init: (u) => {
+        tip = h('div', { class: 'tooltip', role: 'tooltip', hidden: true });
+        u.over.append(tip);
+      },
+      setCursor: (u) => {
+        const idx = u.cursor.idx;
+        if (idx == null || u.cursor.left == null || u.cursor.left < 0) {
+          tip.hidden = true;
+          return;
+        }
+        clear(tip);
+        append(tip, h('div', { class: 'tip-time' }, new Date(u.data[0][idx] * 1000).toLocaleString()));
+        let shown = 0;
+        u.series.forEach((s, i) => {
+          const v = u.data[i][idx];
+          if (i === 0 || v == null || !s.show) return;
+          shown++;
+          append(tip, h('div', {}, h('span', { class: 'swatch', 'data-color': String(s.stroke) }), `${String(s.label)}: ${formatExact(v, metric)}`));
+        });
+        tip.hidden = shown === 0;
+        // CSSOM positioning (allowed by the CSP, unlike inline style attributes).
+        const left = u.cursor.left + 12;
+        tip.style.left = `${Math.min(left, u.over.clientWidth - 220)}px`;
+        tip.style.top = `${(u.cursor.top ?? 0) + 12}px`;
+        tip.querySelectorAll<HTMLElement>('.swatch').forEach((sw) => (sw.style.background = sw.dataset.color ?? ''));
+      },
+    },
+  };
+}
+
+export type PanelState = { kind: 'loading'; message: string } | { kind: 'ready' } | { kind: 'empty'; message: string } | { kind: 'error'; message: string; retryLabel: string; onRetry: () => void };
+
+export interface ChartPanel {
+  el: HTMLElement;
+  setData(data: ChartData, xRange: [number, number]): void;
+  setState(state: PanelState): void;
+  resetZoom(): void;
+  resize(): void;
+  destroy(): void;
+  /** Marks drawn on top of the plot, e.g. the playback position (seconds). */
+  setMarker(x: number | null): void;
+}
+
+export function createChartPanel(metric: MetricKey, publishers: readonly string[], labels: ChartLabels, style: ChartStyle, minHeight: number): ChartPanel {
+  const plotHost = h('div', { class: 'plot' });
+  const status = h('div', { class: 'chart-status', role: 'status', 'aria-live': 'polite' });
+  const el = h('section', { class: 'chart-panel', 'data-metric': metric, 'data-chart-state': 'loading', 'aria-label': labels.title }, h('h2', {}, labels.title), status, plotHost);
+  let plot: uPlot | null = null;
+  let seriesKey = '';
+  let zoomed = false;
+  let windowRange: [number, number] = [0, 1];
+  let marker: number | null = null;
+  let lastData: ChartData | null = null;
+
+  const size = () => ({ width: Math.max(200, plotHost.clientWidth || el.clientWidth || 300), height: Math.max(150, minHeight) });
+  const setX = (range: [number, number]) => plot?.setScale('x', { min: range[0], max: range[1] });
+
+  const markerPlugin: uPlot.Plugin = {
+    hooks: {
+      draw: (u) => {
+        if (marker === null) return;
+        const x = u.valToPos(marker, 'x', true);
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.strokeStyle = '#D55E00';
+        ctx.lineWidth = 2 * devicePixelRatio;
+        ctx.beginPath();
+        ctx.moveTo(x, u.bbox.top);
+        ctx.lineTo(x, u.bbox.top + u.bbox.height);
+        ctx.stroke();
+        ctx.restore();
+      },
+      // Only a user's drag selects; data updates and resets set the scale directly.
+      setSelect: (u) => {
+        if (u.select.width > 0) zoomed = true;
+      },
+    },
+  };
+
+  const panel: ChartPanel = {
+    el,
+    setData(data, xRange) {
+      lastData = data;
+      windowRange = xRange;
+      const key = data.series.map((s) => `${s.publisher}/${s.side}`).join('|');
+      const aligned = [data.xs, ...data.ys] as uPlot.AlignedData;
+      if (!plot || key !== seriesKey) {
+        plot?.destroy();
+        clear(plotHost);
+        seriesKey = key;
+        zoomed = false;
+        plot = new uPlot(chartOptions(metric, data, publishers, labels, style, size(), [tooltipPlugin(metric), markerPlugin]), aligned, plotHost);
+        plot.over.addEventListener('dblclick', () => panel.resetZoom());
+      } else {
+        const keep: [number, number] = zoomed ? [plot.scales.x.min ?? xRange[0], plot.scales.x.max ?? xRange[1]] : xRange;
+        plot.setData(aligned);
+        setX(keep);
+        return;
+      }
+      setX(xRange);
+    },
+    setState(state) {
+      el.dataset.chartState = state.kind;
+      clear(status);
+      status.className = `chart-status ${state.kind}`;
+      if (state.kind === 'loading') append(status, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', {}, state.message));
+      if (state.kind === 'empty') append(status, h('p', {}, state.message));
+      if (state.kind === 'error') append(status, h('p', {}, state.message), h('button', { type: 'button', onclick: state.onRetry }, state.retryLabel));
+      plotHost.classList.toggle('dimmed', state.kind === 'empty' || state.kind === 'error');
+    },
+    resetZoom() {
+      zoomed = false;
+      setX(windowRange);
+    },
+    resize() {
+      if (plot) plot.setSize(size());
+      else if (lastData) panel.setData(lastData, windowRange);
+    },
+    destroy() {
+      plot?.destroy();
+      plot = null;
+    },
+    setMarker(x) {
+      marker = x;
+      plot?.redraw(false, false);
+    },
+  };
+  return panel;
+}

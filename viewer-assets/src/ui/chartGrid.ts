@@ -1,0 +1,57 @@
+/** The dashboard's charts, one per chosen metric, laid out by the dashboard's layout and minimum sizes. */
+import type { Dashboard, MetricKey } from '../model/dashboard';
+import type { MessageKey } from '../model/i18n';
+import { buildChartData, ResultRow } from '../model/series';
+import type { AppContext } from './context';
+import { ChartPanel, createChartPanel, PanelState } from './chart';
+import { h } from './dom';
+
+export interface ChartGrid {
+  el: HTMLElement;
+  panels: Array<{ metric: MetricKey; panel: ChartPanel }>;
+  /** Width available to one chart, for choosing the data source. */
+  chartWidth(): number;
+  show(rows: readonly ResultRow[], gapMs: number, xRangeSec: [number, number], reveal?: (xs: number[]) => number): void;
+  setState(state: PanelState): void;
+  setMarker(xSec: number | null): void;
+  resetZoom(): void;
+  destroy(): void;
+}
+
+export function createChartGrid(ctx: AppContext, d: Dashboard): ChartGrid {
+  const el = h('div', { class: `chart-grid layout-${d.layout.template}` });
+  // Minimum sizes are dashboard settings: set as CSS custom properties through the CSSOM (CSP-safe).
+  el.style.setProperty('--chart-min-width', `${d.chart.minSize.width}px`);
+  const height = d.layout.template === 'vertical-2' ? Math.round(d.chart.minSize.height * 1.6) : d.chart.minSize.height;
+  const labels = { reader: ctx.t('side.reader'), writer: ctx.t('side.writer') };
+  const publishers = d.perftool.publishers;
+  const panels = d.perftool.metrics.map((metric) => {
+    const panel = createChartPanel(metric, publishers, { ...labels, title: ctx.t(`metric.${metric}` as MessageKey) }, d.chart, height);
+    el.append(panel.el);
+    return { metric, panel };
+  });
+  const onResize = () => panels.forEach((p) => p.panel.resize());
+  const observer = new ResizeObserver(() => requestAnimationFrame(onResize));
+  observer.observe(el);
+  return {
+    el,
+    panels,
+    chartWidth: () => (panels[0]?.panel.el.clientWidth || el.clientWidth || window.innerWidth) - 90,
+    show(rows, gapMs, xRangeSec, reveal) {
+      for (const { metric, panel } of panels) {
+        const data = buildChartData(rows, publishers, metric, gapMs);
+        if (reveal) {
+          const n = reveal(data.xs);
+          panel.setData({ ...data, xs: data.xs.slice(0, n), ys: data.ys.map((y) => y.slice(0, n)) }, xRangeSec);
+        } else panel.setData(data, xRangeSec);
+      }
+    },
+    setState: (state) => panels.forEach((p) => p.panel.setState(state)),
+    setMarker: (x) => panels.forEach((p) => p.panel.setMarker(x)),
+    resetZoom: () => panels.forEach((p) => p.panel.resetZoom()),
+    destroy() {
+      observer.disconnect();
+      panels.forEach((p) => p.panel.destroy());
+    },
+  };
+}

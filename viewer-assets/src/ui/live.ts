@@ -1,0 +1,136 @@
+/**
+ * Live mode: the last N minutes…days, refreshed every few seconds. The first load reads the window; each refresh
+ * reads only rows newer than the newest held one (liveData.ts). Source (raw or buckets) follows window and width.
+ */
+import { fetchResults } from '../api/operations';
+import { REFRESHES, RefreshKey, WINDOWS, WindowKey } from '../model/dashboard';
+import { acceptFetch, emptyLiveWindow, planFetch } from '../model/liveData';
+import { gapThreshold } from '../model/series';
+import { estimateResultInterval, sourceBucketLabel } from '../model/source';
+import { formatUrlState } from '../model/urlState';
+import { createChartGrid } from './chartGrid';
+import type { AppContext, Screen } from './context';
+import { append, formatTime, h, toast, uniqueId } from './dom';
+
+let firstChartMarked = false;
+
+export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
+  const d = ctx.dashboard!;
+  const publishers = d.perftool.publishers;
+  let windowKey: WindowKey = ctx.url.window ?? d.live.window;
+  let refreshKey: RefreshKey = d.live.refresh;
+  let held = emptyLiveWindow();
+  let interval = 60_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let alive = true;
+  let loading = false;
+
+  const updated = h('span', { class: 'updated', 'data-testid': 'updated' });
+  const source = h('span', { class: 'source', 'data-testid': 'source' });
+  const notice = h('p', { class: 'notice', role: 'status' });
+  const windowId = uniqueId('w');
+  const refreshId = uniqueId('r');
+  const windowSelect = h('select', { id: windowId }, ...(Object.keys(WINDOWS) as WindowKey[]).map((w) => h('option', { value: w, selected: w === windowKey }, w)));
+  const refreshSelect = h('select', { id: refreshId }, ...(Object.keys(REFRESHES) as RefreshKey[]).map((r) => h('option', { value: r, selected: r === refreshKey }, r === 'off' ? ctx.t('live.off') : r)));
+  const grid = createChartGrid(ctx, d);
+
+  append(
+    root,
+    h(
+      'div',
+      { class: 'toolbar', role: 'toolbar', 'aria-label': ctx.t('nav.live') },
+      h('label', { for: windowId }, ctx.t('live.window')),
+      windowSelect,
+      h('label', { for: refreshId }, ctx.t('live.refresh')),
+      refreshSelect,
+      h('button', { type: 'button', class: 'secondary', onclick: () => grid.resetZoom(), title: ctx.t('live.zoomHint') }, ctx.t('live.resetZoom')),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => {
+            const link = location.origin + location.pathname + formatUrlState({ view: 'live', dashboard: d.name, window: windowKey, publishers });
+            navigator.clipboard?.writeText(link).then(() => toast(ctx.t('live.copied')), () => toast(link));
+          },
+        },
+        ctx.t('live.share'),
+      ),
+      h('span', { class: 'status-line' }, source, updated),
+    ),
+    ctx.dashboardSaved ? null : h('p', { class: 'notice' }, ctx.t('live.notSaved', { name: d.name })),
+    notice,
+    grid.el,
+  );
+
+  const schedule = () => {
+    clearTimeout(timer);
+    const ms = REFRESHES[refreshKey];
+    if (alive && ms > 0) timer = setTimeout(() => void load(), ms);
+  };
+
+  async function load(): Promise<void> {
+    if (!alive || loading) return;
+    if (!publishers.length) {
+      grid.setState({ kind: 'empty', message: ctx.t('state.noPublisher') });
+      return;
+    }
+    loading = true;
+    const now = Date.now();
+    const windowMs = WINDOWS[windowKey];
+    const plan = planFetch(held, publishers, now, windowMs, grid.chartWidth(), interval);
+    if (plan.full) grid.setState({ kind: 'loading', message: ctx.t('state.loading') });
+    try {
+      const { rows, truncated } = await fetchResults(ctx.client, plan.source.table, publishers, plan.fromMs, plan.toMs);
+      if (!alive) return;
+      held = acceptFetch(held, plan, publishers, rows, now, windowMs);
+      notice.textContent = truncated ? ctx.t('state.truncated', { count: rows.length }) : '';
+      source.textContent = ctx.t('live.source', { source: plan.source.bucketMs ? ctx.t('live.buckets', { size: sourceBucketLabel(plan.source) }) : ctx.t('live.raw') });
+      source.dataset.table = plan.source.table;
+      updated.textContent = ctx.t('live.updated', { time: formatTime(now, ctx.lang) });
+      updated.dataset.time = String(now);
+      grid.show(held.rows, gapThreshold(plan.source.bucketMs, interval), [(now - windowMs) / 1000, now / 1000]);
+      grid.setState(held.rows.length ? { kind: 'ready' } : { kind: 'empty', message: ctx.t('state.empty', { publishers: publishers.join(', ') }) });
+      if (!firstChartMarked && held.rows.length) {
+        firstChartMarked = true;
+        performance.mark('perftool:first-chart');
+      }
+    } catch (e) {
+      if (!alive) return;
+      grid.setState({ kind: 'error', message: ctx.t('state.error', { message: (e as Error).message }), retryLabel: ctx.t('state.retry'), onRetry: () => void load() });
+    } finally {
+      loading = false;
+      schedule();
+    }
+  }
+
+  windowSelect.addEventListener('change', () => {
+    windowKey = windowSelect.value as WindowKey;
+    held = emptyLiveWindow();
+    ctx.navigate({ ...ctx.url, view: 'live', dashboard: d.name, window: windowKey }, { replace: true, rerender: false });
+    void load();
+  });
+  refreshSelect.addEventListener('change', () => {
+    refreshKey = refreshSelect.value as RefreshKey;
+    if (ctx.dashboardSaved) {
+      d.live.refresh = refreshKey;
+      ctx.saveStore();
+    }
+    schedule();
+  });
+
+  // Publisher statistics give the result interval (for the source choice); without them the default applies.
+  ctx
+    .publishers()
+    .then((stats) => (interval = estimateResultInterval(stats, publishers)))
+    .catch(() => undefined)
+    .finally(() => void load());
+
+  return {
+    destroy() {
+      alive = false;
+      clearTimeout(timer);
+      grid.destroy();
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/** Playback: replay a stored range at a speed relative to real time, with play, pause, step, scrub and repeat. */
+import { fetchResults } from '../api/operations';
+import { parseLocalTime, PLAYBACK_RATES } from '../model/dashboard';
+import { advance, createPlayer, pause, play, PlayerState, seek, setRate, setRepeat, step } from '../model/player';
+import { gapThreshold, lastIndexAtOrBefore, ResultRow, rowTime } from '../model/series';
+import { chooseSource, estimateResultInterval } from '../model/source';
+import { createChartGrid } from './chartGrid';
+import type { AppContext, Screen } from './context';
+import { append, formatTime, h, toDatetimeLocal, uniqueId } from './dom';
+
+export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
+  const d = ctx.dashboard!;
+  const publishers = d.perftool.publishers;
+  const now = Date.now();
+  const fromMs = ctx.url.fromMs ?? parseLocalTime(d.player.from) ?? now - 3_600_000;
+  const toMs = ctx.url.toMs ?? parseLocalTime(d.player.to) ?? now;
+  let player: PlayerState | null = null;
+  let rows: ResultRow[] = [];
+  let times: number[] = [];
+  let gapMs = 150_000;
+  let frame = 0;
+  let lastFrame = 0;
+  let shownIndex = -2;
+  let alive = true;
+
+  const id = (p: string) => uniqueId(p);
+  const fromId = id('from');
+  const toId = id('to');
+  const rateId = id('rate');
+  const posId = id('pos');
+  const repeatId = id('repeat');
+  const fromInput = h('input', { type: 'datetime-local', id: fromId, value: toDatetimeLocal(fromMs) });
+  const toInput = h('input', { type: 'datetime-local', id: toId, value: toDatetimeLocal(toMs) });
+  const rateSelect = h('select', { id: rateId }, ...[...new Set([...PLAYBACK_RATES, d.player.rate])].sort((a, b) => a - b).map((r) => h('option', { value: r, selected: r === d.player.rate }, `${r}×`)));
+  const playButton = h('button', { type: 'button', class: 'primary', disabled: true }, ctx.t('play.play'));
+  const backButton = h('button', { type: 'button', class: 'secondary', 'aria-label': ctx.t('play.stepBack'), title: ctx.t('play.stepBack'), disabled: true }, '⏮');
+  const forwardButton = h('button', { type: 'button', class: 'secondary', 'aria-label': ctx.t('play.stepForward'), title: ctx.t('play.stepForward'), disabled: true }, '⏭');
+  const scrub = h('input', { type: 'range', id: posId, min: 0, max: 1000, step: 1, value: 0, disabled: true, 'aria-label': ctx.t('play.position') });
+  const repeatBox = h('input', { type: 'checkbox', id: repeatId, checked: d.player.repeat });
+  const position = h('output', { class: 'position', 'data-testid': 'position', for: posId });
+  const problem = h('p', { class: 'field-error', role: 'alert' });
+  const grid = createChartGrid(ctx, d);
+
+  append(
+    root,
+    h(
+      'div',
+      { class: 'toolbar', role: 'toolbar', 'aria-label': ctx.t('nav.play') },
+      h('label', { for: fromId }, ctx.t('play.from')),
+      fromInput,
+      h('label', { for: toId }, ctx.t('play.to')),
+      toInput,
+      h('button', { type: 'button', class: 'secondary', onclick: () => loadRange() }, ctx.t('play.load')),
+      h('label', { for: rateId }, ctx.t('play.rate')),
+      rateSelect,
+    ),
+    h('div', { class: 'toolbar player' }, backButton, playButton, forwardButton, scrub, h('span', { class: 'check' }, repeatBox, h('label', { for: repeatId }, ctx.t('play.repeat'))), position),
+    problem,
+    grid.el,
+  );
+
+  const render = () => {
+    if (!player) return;
+    const pos = player.positionMs;
+    position.textContent = formatTime(pos, ctx.lang);
+    position.dataset.time = String(pos);
+    scrub.value = String(Math.round(((pos - player.fromMs) / (player.toMs - player.fromMs)) * 1000));
+    playButton.textContent = player.playing ? ctx.t('play.pause') : ctx.t('play.play');
+    // Reveal results up to the position; redraw the data only when that changes, the marker every frame.
+    const idx = lastIndexAtOrBefore(times, pos);
+    if (idx !== shownIndex) {
+      shownIndex = idx;
+      grid.show(rows, gapMs, [player.fromMs / 1000, player.toMs / 1000], (xs) => lastIndexAtOrBefore(xs, pos / 1000) + 1);
+    }
+    grid.setMarker(pos / 1000);
+  };
+
+  const tick = (t: number) => {
+    if (!alive || !player) return;
+    const elapsed = lastFrame ? t - lastFrame : 0;
+    lastFrame = t;
+    player = advance(player, elapsed);
+    render();
+    if (player.playing) frame = requestAnimationFrame(tick);
+  };
+
+  const set = (next: PlayerState) => {
+    const wasPlaying = player?.playing;
+    player = next;
+    render();
+    if (player.playing && !wasPlaying) {
+      lastFrame = 0;
+      frame = requestAnimationFrame(tick);
+    }
+  };
+
+  playButton.addEventListener('click', () => player && set(player.playing ? pause(player) : play(player)));
+  backButton.addEventListener('click', () => player && set(step(player, -1, times)));
+  forwardButton.addEventListener('click', () => player && set(step(player, 1, times)));
+  scrub.addEventListener('input', () => player && set(pause(seek(player, player.fromMs + (Number(scrub.value) / 1000) * (player.toMs - player.fromMs)))));
+  repeatBox.addEventListener('change', () => player && set(setRepeat(player, repeatBox.checked)));
+  rateSelect.addEventListener('change', () => player && set(setRate(player, Number(rateSelect.value))));
+
+  async function loadRange() {
+    cancelAnimationFrame(frame);
+    problem.textContent = '';
+    const from = parseLocalTime(fromInput.value);
+    const to = parseLocalTime(toInput.value);
+    if (from === null || to === null || from >= to) {
+      problem.textContent = ctx.t('play.invalid');
+      return;
+    }
+    ctx.navigate({ view: 'play', dashboard: d.name, fromMs: from, toMs: to, publishers: ctx.url.publishers }, { replace: true, rerender: false });
+    if (!publishers.length) return grid.setState({ kind: 'empty', message: ctx.t('state.noPublisher') });
+    grid.setState({ kind: 'loading', message: ctx.t('state.loading') });
+    try {
+      const interval = estimateResultInterval(await ctx.publishers().catch(() => []), publishers);
+      const source = chooseSource(to - from, grid.chartWidth(), interval);
+      const result = await fetchResults(ctx.client, source.table, publishers, from, to);
+      if (!alive) return;
+      rows = result.rows;
+      times = [...new Set(rows.map(rowTime))].sort((a, b) => a - b);
+      gapMs = gapThreshold(source.bucketMs, interval);
+      shownIndex = -2;
+      for (const b of [playButton, backButton, forwardButton, scrub]) b.disabled = false;
+      set(createPlayer(from, to, Number(rateSelect.value), repeatBox.checked));
+      grid.setState(rows.length ? { kind: 'ready' } : { kind: 'empty', message: ctx.t('state.empty', { publishers: publishers.join(', ') }) });
+    } catch (e) {
+      grid.setState({ kind: 'error', message: ctx.t('state.error', { message: (e as Error).message }), retryLabel: ctx.t('state.retry'), onRetry: () => void loadRange() });
+    }
+  }
+
+  void loadRange();
+  return {
+    destroy() {
+      alive = false;
+      cancelAnimationFrame(frame);
+      grid.destroy();
+    },
+  };
+}
