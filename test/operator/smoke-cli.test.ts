@@ -1,0 +1,87 @@
+import { GetBootstrapBrokersCommand } from '@aws-sdk/client-kafka';
+import { smokeMain } from '../../lib/operator/smoke-cli';
+import { captureIo, mockDeployedStack } from './aws-fixture';
+import { LocalStack, startLocalStack } from './local-stack';
+import { producerDouble } from './producer-double';
+
+/**
+ * The whole smoke run against local stand-ins of the deployed pieces (local-stack.ts): mocked AWS APIs for the
+ * outputs and credentials, a kafkajs producer double whose records go through the real sink into a real PostgreSQL,
+ * the local preview's GraphQL endpoint over that database, the real nats-server, and an HTTP server for the viewer.
+ */
+describe('npm run smoke end to end against local stand-ins', () => {
+  let local: LocalStack;
+
+  beforeAll(async () => {
+    local = await startLocalStack();
+  });
+  afterAll(async () => {
+    await local?.close();
+  });
+
+  const localStack = () => mockDeployedStack({ outputs: local.outputs });
+
+  test('every step passes: the published result is found through GraphQL, MQTT round-trips, the viewer has its headers', async () => {
+    const aws = localStack();
+    const kafka = local.producerIntoSink(300);
+    const out = captureIo();
+    try {
+      const code = await smokeMain(['--timeout', '20'], out.io, { clients: aws.clients, kafka: kafka.factory });
+      const lines = out.stdoutLines();
+      expect(out.stderr).toBe('');
+      expect(lines.map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual([
+        'PASS deployment',
+        'PASS kafka-publish',
+        'PASS graphql-result',
+        'PASS mqtt-qos1',
+        'PASS viewer',
+        'smoke: all',
+      ]);
+      for (const line of lines.slice(0, 5)) expect(line).toMatch(/^PASS {2}[\w-]+ +\d+ ms {2}\S/);
+      expect(code).toBe(0);
+
+      // The result it waited for is really stored under its unique name.
+      const publisher = /as "(smoke-[^"]+)"/.exec(lines[1])?.[1];
+      const stored = await local.sink.query('SELECT publisher FROM perftool WHERE publisher = $1', [publisher]);
+      expect(stored.rowCount).toBe(1);
+      expect(lines[2]).toMatch(/graphql-result .* stored at \d{4}-\d{2}-\d{2}T/);
+    } finally {
+      aws.restore();
+    }
+  });
+
+  test('a Kafka failure fails the run: publish FAIL, GraphQL SKIP, the independent steps still run, exit 1', async () => {
+    const aws = localStack();
+    const kafka = producerDouble({ failConnect: Object.assign(new Error('SASL SCRAM SHA512 authentication failed: Authentication failed'), { name: 'KafkaJSSASLAuthenticationError' }) });
+    const out = captureIo();
+    try {
+      const code = await smokeMain([], out.io, { clients: aws.clients, kafka: kafka.factory });
+      const lines = out.stdoutLines();
+      expect(code).toBe(1);
+      expect(lines[1]).toMatch(/^FAIL {2}kafka-publish .*KafkaJSSASLAuthenticationError: SASL SCRAM SHA512 authentication failed/);
+      expect(lines[2]).toMatch(/^SKIP {2}graphql-result .*needs kafka-publish, which did not pass/);
+      expect(lines[3]).toMatch(/^PASS {2}mqtt-qos1/);
+      expect(lines[4]).toMatch(/^PASS {2}viewer/);
+      expect(lines[5]).toBe('smoke: FAILED, 2 of 5 steps did not pass');
+      expect(kafka.calls).toEqual(['connect', 'disconnect']);
+    } finally {
+      aws.restore();
+    }
+  });
+
+  test('when the deployment cannot be read, every other step is skipped and the reason is on the first line', async () => {
+    const aws = localStack();
+    aws.kafka.on(GetBootstrapBrokersCommand).resolves({ BootstrapBrokerStringSaslScram: 'b-1.internal:9096' });
+    const out = captureIo();
+    try {
+      const code = await smokeMain([], out.io, { clients: aws.clients, kafka: producerDouble().factory });
+      const lines = out.stdoutLines();
+      expect(code).toBe(1);
+      expect(lines[0]).toMatch(/^FAIL {2}deployment .*public access is not enabled on the MSK cluster yet/);
+      expect(lines.slice(1, 5).every((l) => l.startsWith('SKIP'))).toBe(true);
+      expect(lines[5]).toBe('smoke: FAILED, 5 of 5 steps did not pass');
+    } finally {
+      aws.restore();
+    }
+  });
+});
