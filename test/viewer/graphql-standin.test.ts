@@ -1,0 +1,138 @@
+/**
+ * The preview's GraphQL stand-in for Hasura (production uses Hasura itself): Hasura's generated names and
+ * shapes for the anonymous role, permissions from lib/hasura/metadata.json, and every viewer operation valid.
+ */
+import { GraphQLSchema, parse, printSchema, validate } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { Pool } from 'pg';
+import { applyMigrations } from '../../lambda/db-init/migrate';
+import { createHasuraStandInSchema, hasuraTypeParsers, METADATA_PATH, runGraphqlRequest } from '../../lib/preview/graphql-endpoint';
+import { boolExpToSql, selectSql, SqlParams } from '../../lib/preview/hasura-schema';
+import { ingestRecords } from '../../lib/preview/seed';
+import { syntheticHistory } from '../../lib/preview/synthetic';
+import { ALL_OPERATIONS, CONFIG_BY_NAME, INSERT_CONFIG, resultsQuery, UPDATE_CONFIG } from '../../viewer-assets/src/api/operations';
+import { createTestDatabase, TestDatabase } from '../support/postgres';
+
+let db: TestDatabase;
+let pool: Pool;
+let schema: GraphQLSchema;
+const NOW = Date.UTC(2026, 10, 20, 12, 0);
+const metadata = JSON.parse(readFileSync(METADATA_PATH, 'utf8'));
+
+const run = async (query: string, variables?: Record<string, unknown>) => runGraphqlRequest(schema, { query, variables }) as Promise<{ data?: any; errors?: Array<{ message: string; extensions: { code: string } }> }>;
+
+beforeAll(async () => {
+  db = await createTestDatabase('standin');
+  pool = new Pool({ ...db.config, types: hasuraTypeParsers(), options: '-c TimeZone=UTC' });
+  const client = await pool.connect();
+  await applyMigrations(client, { defaultPerftoolName: 'perftool-sinetstream-target' });
+  client.release();
+  await ingestRecords(pool, syntheticHistory({ nowMs: NOW, days: 0.1 }));
+  schema = await createHasuraStandInSchema(pool);
+});
+
+afterAll(async () => {
+  await pool.end();
+  await db.drop();
+});
+
+test('every operation the viewer sends is valid against the schema', () => {
+  for (const [name, op] of Object.entries(ALL_OPERATIONS)) {
+    expect([name, validate(schema, parse(op)).map((e) => e.message)]).toEqual([name, []]);
+  }
+});
+
+test("root fields, arguments and types carry Hasura's generated names", () => {
+  const sdl = printSchema(schema);
+  for (const table of ['perftool', 'perftool_30sec', 'perftool_1min', 'perftool_2min', 'perftool_10min', 'perftool_publishers', 'viewer_config']) {
+    expect(sdl).toContain(`${table}(\n    """filter the rows returned"""\n    where: ${table}_bool_exp`);
+    expect(sdl).toContain(`order_by: [${table}_order_by!]`);
+  }
+  expect(sdl).toMatch(/viewer_config_by_pk\(id: Int!\): viewer_config/);
+  expect(sdl).toMatch(/insert_viewer_config_one\(\s*"""the row to be inserted"""\s*object: viewer_config_insert_input!\s*\): viewer_config/);
+  expect(sdl).toMatch(/update_viewer_config_by_pk\(\s*pk_columns: viewer_config_pk_columns_input!\s*(""".*?"""\s*)?_set: viewer_config_set_input\s*\): viewer_config/s);
+  expect(sdl).toMatch(/input timestamptz_comparison_exp \{[^}]*_eq: timestamptz[^}]*_in: \[timestamptz!\][^}]*\}/s);
+  expect(sdl).toMatch(/enum order_by \{[^}]*asc[^}]*desc[^}]*\}/s);
+  expect(sdl).toMatch(/type perftool \{[^}]*timestamp: timestamptz![^}]*reader_bytes_rate: float8[^}]*\}/s);
+  const viewerConfigType = /type viewer_config \{([^}]*)\}/s.exec(sdl)![1];
+  expect(viewerConfigType).toContain('config: jsonb!');
+  expect(viewerConfigType).toContain('id: Int!');
+  expect(viewerConfigType).toContain('comment: String\n');
+});
+
+test('only what the anonymous role may do is in the schema', () => {
+  const sdl = printSchema(schema);
+  for (const hidden of ['perftool_message', 'perftool_rejected', 'schema_migrations', 'perftool_rollup', 'delete_', 'insert_perftool', 'received_at']) {
+    expect(sdl).not.toContain(hidden);
+  }
+  // insert may set name/comment/config but not id; update may set comment/config but not name
+  expect(sdl).toMatch(/input viewer_config_insert_input \{[^}]*\}/s);
+  expect(/input viewer_config_insert_input \{([^}]*)\}/s.exec(sdl)![1]).not.toMatch(/\bid:/);
+  expect(/input viewer_config_set_input \{([^}]*)\}/s.exec(sdl)![1]).not.toMatch(/\bname:/);
+});
+
+test('results come back as Hasura prints them, filtered and ordered by variables', async () => {
+  const r = await run(resultsQuery('perftool'), { publishers: ['pi-lab-01', "x'); DROP TABLE perftool; --"], from: new Date(NOW - 10 * 60_000).toISOString(), to: new Date(NOW).toISOString(), limit: 100 });
+  expect(r.errors).toBeUndefined();
+  const rows = r.data.rows as Array<Record<string, unknown>>;
+  expect(rows.length).toBeGreaterThanOrEqual(9);
+  expect(rows.every((x) => x.publisher === 'pi-lab-01')).toBe(true);
+  expect(rows[0].timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00$/);
+  expect(typeof rows[0].reader_bytes_rate).toBe('number');
+  const times = rows.map((x) => Date.parse(x.timestamp as string));
+  expect(times).toEqual([...times].sort((a, b) => b - a));
+});
+
+test('bucket views and publisher statistics answer with numbers', async () => {
+  const r = await run('{ perftool_10min(limit: 2, order_by: {timestamp: desc}) { timestamp publisher reader_error_count } perftool_publishers { publisher result_count } }');
+  expect(r.errors).toBeUndefined();
+  expect(r.data.perftool_10min).toHaveLength(2);
+  expect(r.data.perftool_publishers.every((p: { result_count: unknown }) => typeof p.result_count === 'number')).toBe(true);
+});
+
+test("the metadata's row limit caps any requested limit", async () => {
+  const capped = { ...metadata, sources: structuredClone(metadata.sources) };
+  for (const t of capped.sources[0].tables) for (const p of t.select_permissions ?? []) p.permission.limit = 3;
+  const small = await createHasuraStandInSchema(pool, capped);
+  const r = (await runGraphqlRequest(small, { query: '{ perftool(limit: 1000) { timestamp } a: perftool { timestamp } }' })) as { data: { perftool: unknown[]; a: unknown[] } };
+  expect(r.data.perftool).toHaveLength(3);
+  expect(r.data.a).toHaveLength(3);
+});
+
+test('viewer_config: insert, duplicate name refused, update allowed except for `default`', async () => {
+  const ins = await run(INSERT_CONFIG, { object: { name: 'lab "quoted"', comment: null, config: { perftool: { name: 'pi' } } } });
+  expect(ins.errors).toBeUndefined();
+  const id = ins.data.insert_viewer_config_one.id as number;
+
+  const dup = await run(INSERT_CONFIG, { object: { name: 'lab "quoted"', config: {} } });
+  expect(dup.errors?.[0].extensions.code).toBe('constraint-violation');
+
+  const upd = await run(UPDATE_CONFIG, { id, set: { comment: 'now', config: { perftool: { name: 'pj' } } } });
+  expect(upd.data.update_viewer_config_by_pk).toEqual({ id, name: 'lab "quoted"' });
+  const back = await run(CONFIG_BY_NAME, { name: 'lab "quoted"' });
+  expect(back.data.viewer_config[0]).toMatchObject({ comment: 'now', config: { perftool: { name: 'pj' } } });
+
+  const def = (await run(CONFIG_BY_NAME, { name: 'default' })).data.viewer_config[0];
+  const denied = await run(UPDATE_CONFIG, { id: def.id, set: { config: { hacked: true } } });
+  expect(denied.errors).toBeUndefined();
+  expect(denied.data.update_viewer_config_by_pk).toBeNull();
+  expect((await run(CONFIG_BY_NAME, { name: 'default' })).data.viewer_config[0].config).toEqual(def.config);
+});
+
+test('requests outside the schema fail with Hasura-style errors', async () => {
+  expect((await run('{ perftool_message { msg } }')).errors?.[0].extensions.code).toBe('validation-failed');
+  expect((await run('mutation { delete_viewer_config(where: {}) { affected_rows } }')).errors?.[0].extensions.code).toBe('validation-failed');
+  expect((await run('{ perftool(offset: 5) { timestamp } }')).errors?.[0].extensions.code).toBe('validation-failed');
+  expect((await runGraphqlRequest(schema, { nope: 1 })).errors?.[0].extensions.code).toBe('parse-failed');
+});
+
+test('boolean expressions become parameterised SQL (values never in the text)', () => {
+  const params = new SqlParams();
+  const sql = boolExpToSql({ publisher: { _in: ["a'b"], _neq: 'c' }, _not: { timestamp: { _lt: 'x' } } }, new Set(['publisher', 'timestamp']), params);
+  expect(sql).toBe('("publisher" = ANY($1)) AND ("publisher" <> $2) AND (NOT (("timestamp" < $3)))');
+  expect(params.values).toEqual([["a'b"], 'c', 'x']);
+  expect(() => boolExpToSql({ secret: { _eq: 1 } }, new Set(['publisher']), new SqlParams())).toThrow(/secret/);
+  const q = selectSql('perftool', { columns: ['timestamp'], filter: {}, limit: 10 }, ['timestamp'], { order_by: [{ timestamp: 'desc' }], limit: 50 });
+  expect(q.text).toBe('SELECT "timestamp" FROM "perftool" WHERE (TRUE) AND (TRUE) ORDER BY "timestamp" DESC NULLS FIRST LIMIT $1');
+  expect(q.values).toEqual([10]);
+});
