@@ -1,0 +1,130 @@
+/**
+ * Live mode in headless Chromium against the local preview (real PostgreSQL, data through the real sink):
+ * first visit, charts, live refresh, buckets for long windows, empty and error states, phone width, Japanese.
+ * `SCREENSHOTS=1 npx jest test/viewer/browser-live` also writes docs/screenshots/.
+ */
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { chartReady, dashboard, Fixture, ingestResult, openContext, recordRequests, see, startFixture } from './browser-support';
+
+const SHOTS = process.env.SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'screenshots') : null;
+const shot = async (page: Page, name: string) => {
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+};
+
+let f: Fixture;
+beforeAll(async () => {
+  f = await startFixture(1.5);
+});
+afterAll(async () => {
+  await f?.close();
+});
+
+test("first visit: one click on the server's default config shows the seeded series", async () => {
+  const { page, context, problems } = await openContext(f);
+  const requests = recordRequests(page);
+  await page.goto(f.preview.url);
+  const useDefault = page.getByRole('button', { name: 'Use the server’s default settings' });
+  await useDefault.waitFor();
+  await shot(page, 'welcome');
+  await useDefault.click();
+  await chartReady(page);
+  // Every chosen metric has a chart with the default publisher's reader and writer series.
+  for (const metric of ['bytes', 'messages', 'errorRate', 'errorCount']) await chartReady(page, metric);
+  const legend = await page.locator('[data-metric="bytes"] .u-legend').innerText();
+  expect(legend).toContain('perftool-sinetstream-target reader');
+  expect(legend).toContain('perftool-sinetstream-target writer');
+  const results = requests.filter((r) => r.query.includes('query Results'));
+  expect(results[0].variables.publishers).toEqual(['perftool-sinetstream-target']);
+  await see(page.getByTestId('source')).toHaveText('Source: raw results');
+  // The dashboard was saved: a reload opens it again, not the welcome screen.
+  await page.reload();
+  await chartReady(page);
+  expect(new URL(page.url()).searchParams.get('d')).toBe('default');
+  await shot(page, 'live');
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+test('live refresh shows a newly ingested result without a reload, reading only what is new', async () => {
+  const { page, context, problems } = await openContext(f, { dashboards: [dashboard('lab', ['pi-lab-01'], (d) => (d.live = { window: '1h', refresh: '5s' }))] });
+  const requests = recordRequests(page);
+  await page.goto(f.preview.url);
+  await chartReady(page);
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+  const firstUpdate = await page.getByTestId('updated').getAttribute('data-time');
+
+  const t = Date.now();
+  await ingestResult(f.pool, 'pi-lab-01', t, 7_654_321);
+  // The next refresh (5 s) picks it up; hover the newest point and read the exact value in the tooltip.
+  await page.waitForFunction((before) => document.querySelector('[data-testid="updated"]')?.getAttribute('data-time') !== before, firstUpdate, { timeout: 20_000 });
+  const over = page.locator('[data-metric="bytes"] .u-over');
+  const box = (await over.boundingBox())!;
+  await page.mouse.move(box.x + box.width - 1, box.y + box.height / 2);
+  await see(page.locator('[data-metric="bytes"] .tooltip')).toContainText('pi-lab-01 writer: 7,654,321 B/s (7.3 MiB/s)');
+  expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+
+  const reads = requests.filter((r) => r.query.includes('query Results'));
+  expect(reads.length).toBeGreaterThanOrEqual(2);
+  const windowStart = Date.parse(reads[0].variables.from as string);
+  const refreshFrom = Date.parse(reads[1].variables.from as string);
+  // The refresh starts near the newest held row, not at the start of the hour.
+  expect(refreshFrom - windowStart).toBeGreaterThan(50 * 60_000);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+test('a long window switches to bucketed data', async () => {
+  const { page, context } = await openContext(f, { dashboards: [dashboard('lab', ['pi-lab-01', 'pi-lab-02'])] });
+  const requests = recordRequests(page);
+  await page.goto(`${f.preview.url}/?d=lab&w=1h`);
+  await chartReady(page);
+  await page.getByLabel('Window').selectOption('7d');
+  await see(page.getByTestId('source')).toHaveText('Source: 10 min buckets');
+  await chartReady(page);
+  const last = requests.filter((r) => r.query.includes('query Results')).at(-1)!;
+  expect(last.query).toContain('perftool_10min(');
+  expect(last.variables.publishers).toEqual(['pi-lab-01', 'pi-lab-02']);
+  // The window is in the URL, so the link can be shared.
+  expect(new URL(page.url()).searchParams.get('w')).toBe('7d');
+  await context.close();
+});
+
+test('a publisher without data in the window shows the empty state', async () => {
+  const { page, context } = await openContext(f, { dashboards: [dashboard('quiet', ['pi-campus-03'])] });
+  await page.goto(f.preview.url);
+  await page.locator('[data-metric="bytes"][data-chart-state="empty"]').waitFor();
+  await see(page.locator('[data-metric="bytes"] .chart-status')).toHaveText('No results for pi-campus-03 in this window.');
+  await context.close();
+});
+
+test('a GraphQL failure shows the error state, and Retry recovers', async () => {
+  const { page, context } = await openContext(f, { dashboards: [dashboard('lab', ['pi-lab-01'])] });
+  await page.route('**/v1/graphql', (route) => route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' }));
+  await page.goto(f.preview.url);
+  await page.locator('[data-metric="bytes"][data-chart-state="error"]').waitFor();
+  await see(page.locator('[data-metric="bytes"] .chart-status')).toContainText('Could not load results');
+  await shot(page, 'error');
+  await page.unroute('**/v1/graphql');
+  await page.locator('[data-metric="bytes"]').getByRole('button', { name: 'Retry' }).click();
+  await chartReady(page);
+  await context.close();
+});
+
+test('phone width in Japanese, switchable to English; a shared link opens without a saved dashboard', async () => {
+  const { page, context, problems } = await openContext(f, { locale: 'ja-JP', width: 390 });
+  await page.goto(`${f.preview.url}/?d=shared&p=pi-lab-01,pi-lab-02&w=6h`);
+  await chartReady(page);
+  await see(page.getByRole('link', { name: 'ライブ' })).toBeVisible();
+  await see(page.locator('main')).toContainText('ダッシュボード「shared」はこのブラウザに保存されていません');
+  const legend = await page.locator('[data-metric="bytes"] .u-legend').innerText();
+  expect(legend).toContain('pi-lab-02 writer');
+  // Nothing wider than the phone.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await shot(page, 'live-phone-ja');
+  await page.getByLabel('言語').selectOption('en');
+  await see(page.getByRole('link', { name: 'Live' })).toBeVisible();
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
