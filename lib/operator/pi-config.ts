@@ -52,6 +52,10 @@ export function checkRunnerName(name: string): void {
   if (!/^[^\s'"#=$]{1,200}$/.test(name)) {
     throw new OperatorError(`runner name must be 1-200 characters without spaces, quotes, '#', '=' or '$', got ${JSON.stringify(name)}`);
   }
+  // The runner turns numeric env values into numbers, and the sink rejects a result whose name is not a string.
+  if (/^[+-]?(\d+|\d*\.\d+|\d+\.\d*)([eE][+-]?\d+)?$/.test(name)) {
+    throw new OperatorError(`runner name must not be a number (the runner would send it as one), got ${JSON.stringify(name)}`);
+  }
 }
 
 export function checkSchedule(schedule: string): void {

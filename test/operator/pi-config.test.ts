@@ -211,7 +211,7 @@ describe('npm run pi-config', () => {
 
   test('bad options fail before any AWS call', async () => {
     aws = mockDeployedStack();
-    for (const args of [['--num-samples', 'many'], ['--schedule', 'sometimes'], ['--name', 'two words'], ['--bogus']]) {
+    for (const args of [['--num-samples', 'many'], ['--schedule', 'sometimes'], ['--name', 'two words'], ['--name', '42'], ['--name', '1.5'], ['--bogus']]) {
       const { code, stderrLines } = await run(args);
       expect(code).toBe(1);
       expect(stderrLines()).toHaveLength(1);
