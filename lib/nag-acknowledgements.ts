@@ -1,6 +1,7 @@
 import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { IConstruct } from 'constructs';
 import type { PerftoolStack } from './perftool-stack';
 
@@ -30,7 +31,7 @@ export function acknowledgeNagFindings(stack: PerftoolStack): void {
     if (c instanceof iam.Role) {
       const policies = (c as unknown as { managedPolicies: iam.IManagedPolicy[] }).managedPolicies ?? [];
       for (const p of policies) {
-        const name = Object.keys(MANAGED_POLICY_REASONS).find((n) => stack.resolve(p.managedPolicyArn).toString().includes(n) || JSON.stringify(stack.resolve(p.managedPolicyArn)).includes(n));
+        const name = Object.keys(MANAGED_POLICY_REASONS).find((n) => JSON.stringify(stack.resolve(p.managedPolicyArn)).includes(`/${n}`));
         if (name) ack(c, `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${name}]`, MANAGED_POLICY_REASONS[name]);
       }
     }
@@ -39,29 +40,24 @@ export function acknowledgeNagFindings(stack: PerftoolStack): void {
     }
   }
 
-  // Provider frameworks may invoke every version of the handler functions they wrap.
-  for (const c of stack.node.findAll()) {
-    if (!(c instanceof lambda.Function)) continue;
-    const arnWildcard = `AwsSolutions-IAM5[Resource::<${logicalId(stack, c.node.defaultChild as IConstruct)}.Arn>:*]`;
-    for (const provider of stack.node.findAll()) {
-      if (/Provider$/.test(provider.node.id) || provider.node.id === 'waiter-state-machine') {
-        ack(provider, arnWildcard, 'The custom-resource Provider framework invokes its own handler function (any version)');
-      }
+  // Provider frameworks invoke their handlers (any version); the waiter state machine invokes the framework functions.
+  for (const provider of stack.node.findAll().filter((c): c is cr.Provider => c instanceof cr.Provider)) {
+    for (const handler of [provider.onEventHandler, provider.isCompleteHandler]) {
+      if (!handler) continue;
+      ack(provider, `AwsSolutions-IAM5[Resource::<${logicalId(stack, handler.node.defaultChild as IConstruct)}.Arn>:*]`, 'The custom-resource Provider framework invokes the handler it wraps (any version)');
     }
-  }
-  for (const provider of stack.node.findAll().filter((c) => /PublicAccessProvider$/.test(c.node.id))) {
     const sm = provider.node.tryFindChild('waiter-state-machine');
-    if (sm) {
-      ack(sm, 'AwsSolutions-SF1', 'CDK Provider waiter state machine: only polls isComplete; its Lambda logs show every step');
-      ack(sm, 'AwsSolutions-SF2', 'CDK Provider waiter state machine: X-Ray adds nothing to a one-step poll loop');
-      for (const fnId of ['framework-isComplete', 'framework-onTimeout']) {
-        const fn = provider.node.tryFindChild(fnId);
-        if (fn) ack(sm, `AwsSolutions-IAM5[Resource::<${logicalId(stack, fn.node.defaultChild as IConstruct)}.Arn>:*]`, 'The Provider waiter invokes the framework functions');
-      }
+    if (!sm) continue;
+    ack(sm, 'AwsSolutions-SF1', 'CDK Provider waiter state machine: it only polls isComplete, whose Lambda logs record every step');
+    ack(sm, 'AwsSolutions-SF2', 'CDK Provider waiter state machine: X-Ray tracing adds nothing to a one-step poll loop');
+    for (const fnId of ['framework-isComplete', 'framework-onTimeout']) {
+      const fn = provider.node.tryFindChild(fnId);
+      if (fn) ack(provider, `AwsSolutions-IAM5[Resource::<${logicalId(stack, fn.node.defaultChild as IConstruct)}.Arn>:*]`, 'The Provider waiter state machine invokes the framework functions (any version)');
     }
   }
 
-  ack(kafka.node.findChild('PublicAccessIsComplete'), 'AwsSolutions-IAM5[Resource::*]', 'ec2:DescribeSubnets/DescribeRouteTables (checked by UpdateConnectivity) support no resource-level permissions');
+  const publicAccessPoller = kafka.node.tryFindChild('PublicAccessIsComplete');
+  if (publicAccessPoller) ack(publicAccessPoller, 'AwsSolutions-IAM5[Resource::*]', 'ec2:DescribeSubnets/DescribeRouteTables (checked by UpdateConnectivity) support no resource-level permissions');
   ack(web.node.findChild('CloudFrontPrefixList'), 'AwsSolutions-IAM5[Resource::*]', 'ec2:DescribeManagedPrefixLists supports no resource-level permissions');
 
   // Secrets.

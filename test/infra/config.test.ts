@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CONTEXT_PREFIX, ConfigError, configFromContext, parseConfig } from '../../lib/config';
+
+const ROOT = join(__dirname, '..', '..');
+const cdkJsonContext: Record<string, unknown> = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')).context;
+const fromCdkJson = (overrides: Record<string, unknown> = {}) => {
+  const ctx: Record<string, unknown> = { ...cdkJsonContext };
+  for (const [k, v] of Object.entries(overrides)) ctx[`${CONTEXT_PREFIX}${k}`] = v;
+  return configFromContext((k) => ctx[k], Object.keys(ctx));
+};
+
+function errorOf(raw: Record<string, unknown>): string {
+  try {
+    parseConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error(`no error for ${JSON.stringify(raw)}`);
+}
+
+describe('configuration', () => {
+  test('the defaults are SPEC §2, and cdk.json (the documented place) spells out exactly those defaults', () => {
+    const defaults = parseConfig({});
+    expect(defaults).toMatchObject({
+      resultTopic: 'perftool-sinetstream-result',
+      targetTopic: 'perftool-sinetstream-target',
+      mqttPort: 1883,
+      allowedCidrs: ['0.0.0.0/0'],
+      webProtocol: 'https',
+      dbName: 'sensor',
+      dbUser: 'sensor',
+      dbInstanceType: 'db.t4g.micro',
+      kafkaInstanceType: 'kafka.t3.small',
+      kafkaBrokerCount: 2,
+      dbDeletionProtection: true,
+    });
+    expect(defaults.webHostname).toBeUndefined();
+    expect(fromCdkJson()).toEqual(defaults);
+  });
+
+  test('command-line values (strings) are parsed: numbers, booleans, comma-separated CIDR lists', () => {
+    expect(fromCdkJson({ mqttPort: '1884', dbDeletionProtection: 'false', allowedCidrs: '198.51.100.7/32, 2001:db8::/48' })).toMatchObject({
+      mqttPort: 1884,
+      dbDeletionProtection: false,
+      allowedCidrs: ['198.51.100.7/32', '2001:db8::/48'],
+    });
+  });
+
+  test.each([
+    [{ resultTopic: 'results.v1' }, 'invalid configuration perftool:resultTopic = "results.v1": must be 1-249 letters, digits, - or _'],
+    [{ targetTopic: '  ' }, 'invalid configuration perftool:targetTopic = "  ": must not be empty'],
+    [{ mqttPort: '0' }, 'invalid configuration perftool:mqttPort = "0": must be a port 1-65535'],
+    [{ mqttPort: 70000 }, 'invalid configuration perftool:mqttPort = 70000: must be a port 1-65535'],
+    [{ mqttPort: 'mqtt' }, 'invalid configuration perftool:mqttPort = "mqtt": must be an integer port'],
+    [{ allowedCidrs: '10.0.0.0/33' }, 'invalid configuration perftool:allowedCidrs = "10.0.0.0/33": must be an IPv4 or IPv6 CIDR such as 203.0.113.0/24'],
+    [{ allowedCidrs: [] }, 'invalid configuration perftool:allowedCidrs = []: must list at least one CIDR'],
+    [{ webProtocol: 'ftp' }, `invalid configuration perftool:webProtocol = "ftp": must be 'http' or 'https'`],
+    [{ webHostname: 'perftool.example.org' }, 'invalid configuration perftool:webCertificateArn = (unset): webHostname and webCertificateArn must be set together or not at all'],
+    [
+      { webHostname: 'perftool.example.org', webCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555' },
+      'invalid configuration perftool:webCertificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555": must be an ACM certificate ARN in us-east-1 (CloudFront only uses us-east-1 certificates)',
+    ],
+    [
+      { webProtocol: 'http', webHostname: 'perftool.example.org', webCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555' },
+      `invalid configuration perftool:webHostname = "perftool.example.org": a custom domain needs webProtocol 'https'`,
+    ],
+    [{ webHostname: 'Not A Host', webCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555' }, 'invalid configuration perftool:webHostname = "Not A Host": must be a lower-case DNS hostname such as perftool.example.org'],
+    [{ dbName: 'Sensor' }, 'invalid configuration perftool:dbName = "Sensor": must be a PostgreSQL identifier: lower-case letter or _, then letters, digits or _, at most 63'],
+    [{ dbUser: 'rdsadmin' }, 'invalid configuration perftool:dbUser = "rdsadmin": must not be a name RDS or PostgreSQL reserves'],
+    [{ postgresVersion: '15' }, `invalid configuration perftool:postgresVersion = "15": must be '16' or '17'`],
+    [{ dbDeletionProtection: 'yes' }, 'invalid configuration perftool:dbDeletionProtection = "yes": must be true or false'],
+    [{ kafkaBrokerCount: '3' }, 'invalid configuration perftool:kafkaBrokerCount = "3": must be a multiple of 2 (one per AZ)'],
+    [{ resultTopicReplication: 3 }, 'invalid configuration perftool:resultTopicReplication = 3: must not exceed kafkaBrokerCount (2)'],
+    [{ mqttTlsCertificateArn: 'arn:aws:iam::123456789012:server-certificate/x' }, 'invalid configuration perftool:mqttTlsCertificateArn = "arn:aws:iam::123456789012:server-certificate/x": must be an ACM certificate ARN (in the stack region, for the NLB TLS listener)'],
+    [{ sinkBatchWindowSeconds: 301 }, 'invalid configuration perftool:sinkBatchWindowSeconds = 301: must be 0-300 seconds'],
+    [{ mqttPorts: 1883 }, 'invalid configuration perftool:mqttPorts = 1883: unknown key'],
+  ])('%p fails with one line naming key, value and rule', (raw, message) => {
+    expect(errorOf(raw)).toBe(message);
+  });
+
+  test('every invalid key is reported, one line each', () => {
+    expect(errorOf({ mqttPort: 0, dbName: 'X' }).split('\n')).toHaveLength(2);
+  });
+
+  test('cdk synth entry point: an invalid -c value stops synthesis with that one line and exit code 1', () => {
+    const out = mkdtempSync(join(tmpdir(), 'perftool-cdk-out-'));
+    const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'bin', 'perftool-server.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify({ 'perftool:mqttPort': '0' }) },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe('invalid configuration perftool:mqttPort = "0": must be a port 1-65535');
+  });
+});

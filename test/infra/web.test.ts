@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
+import { contentSecurityPolicy } from '../../lib/web/security-headers';
+
+// The CloudFront Function source as deployed, run in a fresh context like the CloudFront JS runtime.
+const source = readFileSync(join(__dirname, '..', '..', 'lib', 'web', 'spa-rewrite.js'), 'utf8');
+const rewrite = (uri: string): string => {
+  const sandbox: { result?: { uri: string } } = {};
+  runInNewContext(`${source}\nresult = handler({ request: { uri: ${JSON.stringify(uri)}, headers: {} } });`, sandbox);
+  return sandbox.result!.uri;
+};
+
+describe('SPA rewrite function', () => {
+  test.each([
+    ['/', '/index.html'],
+    ['/settings', '/index.html'],
+    ['/playback/2026-11-01', '/index.html'],
+    ['/assets/index-abc123.js', '/assets/index-abc123.js'],
+    ['/favicon.ico', '/favicon.ico'],
+    ['/index.html', '/index.html'],
+  ])('%s → %s', (uri, expected) => {
+    expect(rewrite(uri)).toBe(expected);
+  });
+});
+
+describe('content security policy', () => {
+  test('same-origin only, with the WebSocket origin of the custom domain', () => {
+    const csp = contentSecurityPolicy('perftool.example.org');
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("connect-src 'self' wss://perftool.example.org");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain("script-src 'self' 'unsafe");
+  });
+});
