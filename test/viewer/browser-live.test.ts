@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { chartReady, dashboard, Fixture, ingestResult, openContext, recordRequests, see, startFixture } from './browser-support';
+import { chartReady, dashboard, Fixture, ingestResult, openContext, recordRequests, see, startFixture, waitForPage } from './browser-support';
 
 const SHOTS = process.env.SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'screenshots') : null;
 const shot = async (page: Page, name: string) => {
@@ -51,18 +51,18 @@ test('live refresh shows a newly ingested result without a reload, reading only 
   const requests = recordRequests(page);
   await page.goto(f.preview.url);
   await chartReady(page);
-  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+  await page.evaluate('window.marker = 42');
   const firstUpdate = await page.getByTestId('updated').getAttribute('data-time');
 
   const t = Date.now();
   await ingestResult(f.pool, 'pi-lab-01', t, 7_654_321);
   // The next refresh (5 s) picks it up; hover the newest point and read the exact value in the tooltip.
-  await page.waitForFunction((before) => document.querySelector('[data-testid="updated"]')?.getAttribute('data-time') !== before, firstUpdate, { timeout: 20_000 });
+  await waitForPage(page, `document.querySelector('[data-testid="updated"]').getAttribute('data-time') !== ${JSON.stringify(firstUpdate)}`);
   const over = page.locator('[data-metric="bytes"] .u-over');
   const box = (await over.boundingBox())!;
   await page.mouse.move(box.x + box.width - 1, box.y + box.height / 2);
   await see(page.locator('[data-metric="bytes"] .tooltip')).toContainText('pi-lab-01 writer: 7,654,321 B/s (7.3 MiB/s)');
-  expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+  expect(await page.evaluate('window.marker')).toBe(42); // same document: no reload
 
   const reads = requests.filter((r) => r.query.includes('query Results'));
   expect(reads.length).toBeGreaterThanOrEqual(2);
@@ -120,7 +120,7 @@ test('phone width in Japanese, switchable to English; a shared link opens withou
   const legend = await page.locator('[data-metric="bytes"] .u-legend').innerText();
   expect(legend).toContain('pi-lab-02 writer');
   // Nothing wider than the phone.
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
   await shot(page, 'live-phone-ja');
   await page.getByLabel('言語').selectOption('en');
   await see(page.getByRole('link', { name: 'Live' })).toBeVisible();

@@ -49,9 +49,8 @@ export async function openContext(f: Fixture, options: { dashboards?: Dashboard[
   const context = await f.browser.newContext({ locale: options.locale ?? 'en-US', viewport: { width: options.width ?? 1280, height: 900 }, timezoneId: 'UTC' });
   if (options.dashboards) {
     const store = JSON.stringify({ version: 2, dashboards: options.dashboards });
-    await context.addInitScript((value) => {
-      if (!localStorage.getItem('perftool-viewer')) localStorage.setItem('perftool-viewer', value);
-    }, store);
+    // A script string: this tsconfig has no DOM types, and the code runs in the page anyway.
+    await context.addInitScript({ content: `if (!localStorage.getItem('perftool-viewer')) localStorage.setItem('perftool-viewer', ${JSON.stringify(store)});` });
   }
   const page = await context.newPage();
   const problems: string[] = [];
@@ -108,4 +107,16 @@ export function see(locator: Locator) {
     toContainText: (want: string) => poll(async () => (await text()).includes(want), async () => `expected text containing "${want}", got "${await got()}"`),
     toBeVisible: () => poll(() => locator.isVisible(), async () => 'expected the element to be visible'),
   };
+}
+
+/**
+ * Waits until a JavaScript expression is true in the page. Polled with `evaluate` from here, because the page's
+ * CSP (no 'unsafe-eval') refuses Playwright's in-page string predicates.
+ */
+export async function waitForPage(page: Page, expression: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression).catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${expression}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -1,0 +1,194 @@
+/**
+ * Settings, server settings (download / upload with overwrite confirmation) and playback in headless Chromium
+ * against the local preview. `SCREENSHOTS=1 npx jest test/viewer/browser-settings` also writes docs/screenshots/.
+ */
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { chartReady, dashboard, Fixture, openContext, recordRequests, see, startFixture, waitForPage } from './browser-support';
+
+const SHOTS = process.env.SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'screenshots') : null;
+const shot = async (page: Page, name: string) => {
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+};
+const fieldError = (page: Page, path: string) => page.locator(`[data-field="${path}"] .field-error`);
+
+let f: Fixture;
+beforeAll(async () => {
+  f = await startFixture(1.2);
+});
+afterAll(async () => {
+  await f?.close();
+});
+
+test('settings: validation messages next to the fields; Save only when valid; saved dashboards open', async () => {
+  const { page, context, problems } = await openContext(f, { dashboards: [dashboard('default', ['perftool-sinetstream-target'])] });
+  await page.goto(`${f.preview.url}/?view=settings&new=1`);
+  const save = page.getByRole('button', { name: 'Save', exact: true });
+  const name = page.getByLabel('Dashboard name');
+  await name.waitFor();
+  await see(fieldError(page, 'name')).toHaveText('Required.');
+  await see(fieldError(page, 'perftool.publishers')).toHaveText('Add at least one publisher (or hide the perftool charts).');
+  expect(await save.isDisabled()).toBe(true);
+
+  await name.fill('default');
+  await see(fieldError(page, 'name')).toHaveText('Another dashboard already has this name.');
+  await name.fill('lab');
+  await see(fieldError(page, 'name')).toHaveText('');
+  // Publishers from the database are offered; one picked, one typed in.
+  await page.getByLabel('pi-lab-01', { exact: true }).check();
+  await page.getByLabel('Publisher name').fill('pi-lab-02');
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await see(fieldError(page, 'perftool.publishers')).toHaveText('');
+  await page.getByLabel('Minimum chart width (px)').fill('100');
+  await see(fieldError(page, 'chart.minSize.width')).toHaveText('Enter a number from 200 to 4000.');
+  expect(await save.isDisabled()).toBe(true);
+  await shot(page, 'settings-validation');
+  await page.getByLabel('Minimum chart width (px)').fill('400');
+  await page.getByLabel('Throughput (bytes/s)').check(); // already on; stays on
+  await page.getByLabel('Error count').uncheck();
+  expect(await save.isDisabled()).toBe(false);
+  await save.click();
+
+  await chartReady(page);
+  expect(new URL(page.url()).searchParams.get('d')).toBe('lab');
+  expect(await page.locator('[data-metric]').evaluateAll((els) => els.map((e) => e.getAttribute('data-metric')))).toEqual(['bytes', 'messages', 'errorRate']);
+  const legend = await page.locator('[data-metric="bytes"] .u-legend').innerText();
+  expect(legend).toContain('pi-lab-01 reader');
+  expect(legend).toContain('pi-lab-02 writer');
+
+  // Delete asks first; Cancel keeps the dashboard.
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Delete' }).click();
+  const dialog = page.getByRole('dialog');
+  await see(dialog).toContainText('Delete the dashboard “lab”?');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('link', { name: 'Live' }).click();
+  await chartReady(page);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+test('upload inserts, then asks before overwriting; the default config cannot be overwritten', async () => {
+  const { page, context, problems } = await openContext(f, { dashboards: [dashboard('upload-lab', ['pi-lab-01', 'pi-lab-02'], (d) => (d.live.window = '6h'))] });
+  const configOf = async (name: string) => (await f.pool.query('SELECT comment, config FROM viewer_config WHERE name = $1', [name])).rows[0];
+
+  await page.goto(`${f.preview.url}/?view=upload&d=upload-lab`);
+  await see(page.locator('main')).toContainText('New name: it will be added.');
+  await page.getByLabel('Comment').fill('first');
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  await see(page.locator('main h1')).toContainText('Settings');
+  const inserted = await configOf('upload-lab');
+  expect(inserted.comment).toBe('first');
+  // Original keys stay readable by the original viewer; ours ride along.
+  expect(inserted.config.perftool).toMatchObject({ name: 'pi-lab-01', publishers: ['pi-lab-01', 'pi-lab-02'], visible: true });
+  expect(inserted.config.live).toEqual({ window: '6h', refresh: '30s' });
+  expect(inserted.config).not.toHaveProperty('name');
+
+  // Second upload of the same name: confirmation; Cancel changes nothing, OK overwrites.
+  await page.getByRole('button', { name: 'Upload to server' }).click();
+  await see(page.locator('main')).toContainText('Already on the server');
+  await page.getByLabel('Comment').fill('second');
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  const dialog = page.getByRole('dialog');
+  await see(dialog).toContainText('Overwrite the server settings “upload-lab”?');
+  await shot(page, 'upload-confirm');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  expect((await configOf('upload-lab')).comment).toBe('first');
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Overwrite' }).click();
+  await see(page.locator('main h1')).toContainText('Settings');
+  expect((await configOf('upload-lab')).comment).toBe('second');
+
+  // `default` is protected by the anonymous role's update filter: a clear message, nothing changed.
+  const before = await configOf('default');
+  await page.getByRole('button', { name: 'Upload to server' }).click();
+  await page.getByLabel('Name on the server').fill('default');
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Overwrite' }).click();
+  await see(page.getByRole('alert')).toContainText('The server does not allow overwriting “default”.');
+  expect(await configOf('default')).toEqual(before);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+test("download: a config written by the original viewer loads; chosen groups, a preview of changes, then Save", async () => {
+  // Exactly what the original's upload stored (partial V1: single perftool name, tick/speed playback).
+  await f.pool.query('INSERT INTO viewer_config (name, comment, config) VALUES ($1, $2, $3)', [
+    'from-original',
+    'written by sensor-viewer',
+    JSON.stringify({
+      perftool: { name: 'pi-lab-02', visible: true },
+      player: { from: '2026-11-01 10:00', to: '2026-11-01 12:00', tick: 1200, speed: 10, repeat: false },
+      layout: { template: 'vertical' },
+      chart: { minSize: { width: 310, height: 250 }, line: { enabled: true, size: 1 }, point: { enabled: true, size: 2 } },
+      android: { publisher: '', map: false, lte: false, sensors: [] },
+    }),
+  ]);
+  const { page, context, problems } = await openContext(f, { dashboards: [dashboard('mine', ['pi-lab-01'])] });
+  await page.goto(`${f.preview.url}/?view=settings&d=mine`);
+  await page.getByRole('button', { name: 'Download from server' }).click();
+  await page.getByLabel('Server settings').selectOption({ label: 'from-original' });
+  await see(page.locator('main')).toContainText('written by sensor-viewer');
+  // Defaults: whole perftool group and the playback range; layout offered but not picked.
+  expect(await page.getByLabel('Perftool (publishers, metrics, visible)').isChecked()).toBe(true);
+  expect(await page.getByLabel('Layout').isChecked()).toBe(false);
+  await page.getByLabel('Layout').check();
+  const changes = page.locator('.changes');
+  await see(changes).toContainText('perftool.publishers');
+  await see(changes).toContainText('["pi-lab-02"]');
+  await see(changes).toContainText('layout.template');
+  await see(changes).toContainText('"vertical"');
+  await shot(page, 'download');
+  await page.getByRole('button', { name: 'Apply to the form' }).click();
+  await see(page.getByRole('status').filter({ hasText: 'applied to this form' })).toBeVisible();
+  expect(await page.getByLabel('pi-lab-02', { exact: true }).isChecked()).toBe(true);
+  expect(await page.getByLabel('pi-lab-01', { exact: true }).isChecked()).toBe(false);
+  expect(await page.getByLabel('One column', { exact: true }).isChecked()).toBe(true);
+  // Nothing is stored until Save.
+  expect(await page.evaluate("JSON.parse(localStorage.getItem('perftool-viewer')).dashboards[0].perftool.publishers")).toEqual(['pi-lab-01']);
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await chartReady(page);
+  expect(await page.evaluate("JSON.parse(localStorage.getItem('perftool-viewer')).dashboards[0].perftool.publishers")).toEqual(['pi-lab-02']);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+test('playback: load a range, step through results, play and pause, scrub', async () => {
+  const to = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
+  const from = to - 3_600_000;
+  const { page, context, problems } = await openContext(f, { dashboards: [dashboard('lab', ['pi-lab-01'])] });
+  const requests = recordRequests(page);
+  await page.goto(`${f.preview.url}/?view=play&d=lab&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`);
+  await chartReady(page);
+  const position = page.getByTestId('position');
+  const pos = async () => Number(await position.getAttribute('data-time'));
+  expect(await pos()).toBe(from);
+  // One read for the whole range, raw results for an hour.
+  const reads = requests.filter((r) => r.query.includes('query Results'));
+  expect(reads).toHaveLength(1);
+  expect(reads[0].query).toContain('rows: perftool(');
+
+  await page.getByRole('button', { name: 'Next result' }).click();
+  const first = await pos();
+  expect(first).toBeGreaterThan(from);
+  expect(first).toBeLessThan(from + 2 * 60_000);
+  await page.getByRole('button', { name: 'Next result' }).click();
+  const second = await pos();
+  expect(second - first).toBeGreaterThan(30_000); // one result a minute
+  await page.getByRole('button', { name: 'Previous result' }).click();
+  expect(await pos()).toBe(first);
+
+  await page.getByLabel('Speed').selectOption('600');
+  await page.getByRole('button', { name: 'Play' }).click();
+  await waitForPage(page, `Number(document.querySelector('[data-testid="position"]').dataset.time) > ${first + 5 * 60_000}`);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const paused = await pos();
+  await page.waitForTimeout(300);
+  expect(await pos()).toBe(paused);
+  await shot(page, 'playback');
+
+  await page.getByLabel('Position').fill('500'); // scrub to the middle
+  expect(Math.abs((await pos()) - (from + to) / 2)).toBeLessThan(10_000);
+  expect(problems).toEqual([]);
+  await context.close();
+});
