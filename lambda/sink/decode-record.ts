@@ -17,28 +17,19 @@ export interface KafkaCoordinates {
   kafkaTimestamp: string | null;
 }
 
+/**
+ * A record that passed validation. The metric columns are taken from `msg` by the batch statement itself
+ * (PostgreSQL parses the JSON once anyway to store it); validation here guarantees those casts succeed.
+ */
 export interface ResultRow extends KafkaCoordinates {
   format: 'v3' | 'v2' | 'json';
   /** SINETStream tstamp (µs precision), or the Kafka timestamp for plain JSON values. */
   timestamp: string;
   /** The JSON text exactly as received. */
   msg: string;
+  /** The record value as received (base64), kept in case PostgreSQL refuses the row and it must be rejected. */
+  valueBase64: string;
   publisher: string;
-  readerBytesRate: number | null;
-  writerBytesRate: number | null;
-  readerCountRate: number | null;
-  writerCountRate: number | null;
-  readerErrorRate: number | null;
-  writerErrorRate: number | null;
-  readerErrorCount: number | null;
-  writerErrorCount: number | null;
-  threadNumber: number | null;
-  readerMsgCount: number | null;
-  writerMsgCount: number | null;
-  readerMsgSizeAvg: number | null;
-  writerMsgSizeAvg: number | null;
-  windowStart: string | null;
-  windowEnd: string | null;
 }
 
 export interface RejectedRow extends KafkaCoordinates {
@@ -131,7 +122,7 @@ export function decodeRecord(record: KafkaRecord): DecodedRecord {
   }
   const parsed = perftoolResult.safeParse(json);
   if (!parsed.success) return reject(issueReason(parsed.error.issues[0]), raw);
-  const { name, writer, reader } = parsed.data;
+  const { name, writer } = parsed.data;
 
   let timestamp: string | null;
   if (decoded.tstampMicros === null) {
@@ -141,34 +132,22 @@ export function decodeRecord(record: KafkaRecord): DecodedRecord {
     timestamp = isoFromMicros(decoded.tstampMicros);
     if (timestamp === null) return reject(`SINETStream tstamp ${decoded.tstampMicros} µs is outside years 1970-9999`, raw);
   }
-  const windowStart = windowInstant(writer, 'start');
-  const windowEnd = windowInstant(writer, 'end');
-  if (windowStart === undefined) return reject('writer.start_time is outside years 1970-9999', raw);
-  if (windowEnd === undefined) return reject('writer.end_time is outside years 1970-9999', raw);
+  // The window columns come from writer.*_time(_ms); refuse here what PostgreSQL could not store.
+  if (windowInstant(writer, 'start') === undefined) return reject('writer.start_time is outside years 1970-9999', raw);
+  if (windowInstant(writer, 'end') === undefined) return reject('writer.end_time is outside years 1970-9999', raw);
 
   return {
     kind: 'result',
     row: {
-      ...coordinates,
+      topic: coordinates.topic,
+      partition: coordinates.partition,
+      offset: coordinates.offset,
+      kafkaTimestamp: coordinates.kafkaTimestamp,
       format: decoded.format,
       timestamp,
       msg: text,
+      valueBase64: record.value,
       publisher: name,
-      readerBytesRate: reader?.msg_bytes_rate ?? null,
-      writerBytesRate: writer?.msg_bytes_rate ?? null,
-      readerCountRate: reader?.msg_count_rate ?? null,
-      writerCountRate: writer?.msg_count_rate ?? null,
-      readerErrorRate: reader?.error_count_rate ?? null,
-      writerErrorRate: writer?.error_count_rate ?? null,
-      readerErrorCount: reader?.error_count_total ?? null,
-      writerErrorCount: writer?.error_count_total ?? null,
-      threadNumber: writer?.thread_number ?? reader?.thread_number ?? null,
-      readerMsgCount: reader?.msg_count_total ?? null,
-      writerMsgCount: writer?.msg_count_total ?? null,
-      readerMsgSizeAvg: reader?.msg_size_avg ?? null,
-      writerMsgSizeAvg: writer?.msg_size_avg ?? null,
-      windowStart,
-      windowEnd,
     },
   };
 }

@@ -1,95 +1,120 @@
 /**
  * Writes one batch of Kafka records in one transaction: a single set-based statement (one round trip, no
- * per-row triggers) that stores new raw messages, and only for those newly stored (so a redelivery counts
- * nothing twice) the `perftool` rows, the time buckets and the publisher summary; plus the rejections.
+ * per-row triggers) that stores the new raw messages and, only for those newly stored (so a redelivery counts
+ * nothing twice), the `perftool` rows, the time buckets and the publisher summary; plus the rejections.
  */
 import type { ClientBase } from 'pg';
 import { decodeRecord, type KafkaRecord, type RejectedRow, type ResultRow } from './decode-record';
 
 export interface BatchOutcome {
-  /** Records in the batch (after dropping repeats of the same coordinates within the batch). */
+  /** Records in the batch (repeats of the same Kafka coordinates within the batch count once). */
   records: number;
   /** Results stored by this call. */
   stored: number;
-  /** Records rejected by this call (stored in perftool_rejected with the reason). */
+  /** Records rejected by this call (kept in perftool_rejected with the reason). */
   rejected: number;
   /** Records already stored or rejected by an earlier delivery: nothing changed for them. */
   duplicates: number;
 }
 
-/** Bucket widths behind perftool_30sec, _1min, _2min, _10min (seconds). */
+interface PreparedBatch {
+  results: ResultRow[];
+  rejections: RejectedRow[];
+}
+
+/**
+ * Bucket widths behind perftool_30sec, _1min, _2min, _10min. Each is a multiple of 30 s, so the statement
+ * aggregates the batch into 30-second partial sums once and rolls those up into the wider buckets.
+ */
 export const BUCKET_WIDTHS_SECONDS = [30, 60, 120, 600] as const;
 
-const METRICS = [
-  'reader_bytes_rate', 'writer_bytes_rate', 'reader_count_rate', 'writer_count_rate',
-  'reader_error_rate', 'writer_error_rate', 'reader_error_count', 'writer_error_count',
-] as const;
+/** perftool column → path in the result JSON (SPEC §3.3; the original's trigger mapping, set-based here). */
+const METRIC_PATHS = {
+  reader_bytes_rate: '{reader,msg_bytes_rate}',
+  writer_bytes_rate: '{writer,msg_bytes_rate}',
+  reader_count_rate: '{reader,msg_count_rate}',
+  writer_count_rate: '{writer,msg_count_rate}',
+  reader_error_rate: '{reader,error_count_rate}',
+  writer_error_rate: '{writer,error_count_rate}',
+  reader_error_count: '{reader,error_count_total}',
+  writer_error_count: '{writer,error_count_total}',
+} as const;
+const METRICS = Object.keys(METRIC_PATHS) as (keyof typeof METRIC_PATHS)[];
+const list = (items: readonly string[], sep = ', ') => items.join(sep);
+const number = (path: string) => `(msg #>> '${path}')::float8`;
 
-const rollupInsertColumns = METRICS.flatMap((m) => [`${m}_sum`, `${m}_n`]).join(', ');
-const rollupSelectExpressions = METRICS.map((m) => `coalesce(sum(f.${m}), 0), count(f.${m})`).join(',\n           ');
-const rollupMerge = METRICS.flatMap((m) => [`${m}_sum = r.${m}_sum + excluded.${m}_sum`, `${m}_n = r.${m}_n + excluded.${m}_n`]).join(',\n        ');
-
-// ORDER BY in the upserts: concurrent batches (other partitions) lock shared bucket/publisher rows in key
-// order, so they wait for each other instead of deadlocking.
+// One statement = one transaction and one round trip. Parameters are array literals built here (node-pg's
+// generic array escaping was the slowest part of a batch); the message texts travel as one string split on
+// U+001E, a character valid JSON text cannot contain, so megabytes of JSON need no escaping. The metric columns
+// are read from the stored jsonb (#>> gives NULL for a missing or null value); decodeRecord has already checked
+// that each is a JSON number, so the casts cannot fail.
+// ORDER BY in the upserts: concurrent batches (other partitions) lock shared bucket and publisher rows in key
+// order, so they queue instead of deadlocking.
 const INGEST_SQL = `
-WITH input AS (
-  SELECT * FROM unnest(
-    $1::text[], $2::integer[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::jsonb[], $8::text[],
-    $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::float8[], $15::float8[], $16::float8[],
-    $17::integer[], $18::float8[], $19::float8[], $20::float8[], $21::float8[], $22::timestamptz[], $23::timestamptz[]
-  ) AS t(topic, kafka_partition, kafka_offset, kafka_timestamp, ts, format, msg, publisher,
-         ${METRICS.join(', ')},
-         thread_number, reader_msg_count, writer_msg_count, reader_msg_size_avg, writer_msg_size_avg, window_start, window_end)
-),
-stored AS (
+WITH stored AS (
   INSERT INTO perftool_message (topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg)
-  SELECT topic, kafka_partition, kafka_offset, kafka_timestamp, ts, format, msg FROM input
+  SELECT topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg::jsonb
+    FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::text[],
+                string_to_array($7::text, chr(30)))
+         AS t(topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg)
   ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING
-  RETURNING topic, kafka_partition, kafka_offset
+  RETURNING tstamp, msg
 ),
 fresh AS (
-  SELECT input.* FROM input JOIN stored USING (topic, kafka_partition, kafka_offset)
+  SELECT tstamp AS ts, msg ->> 'name' AS publisher,
+         ${list(METRICS.map((m) => `${number(METRIC_PATHS[m])} AS ${m}`), ',\n         ')},
+         coalesce(${number('{writer,thread_number}')}, ${number('{reader,thread_number}')})::integer AS thread_number,
+         ${number('{reader,msg_count_total}')} AS reader_msg_count,
+         ${number('{writer,msg_count_total}')} AS writer_msg_count,
+         ${number('{reader,msg_size_avg}')} AS reader_msg_size_avg,
+         ${number('{writer,msg_size_avg}')} AS writer_msg_size_avg,
+         to_timestamp(coalesce(${number('{writer,start_time_ms}')} / 1000, ${number('{writer,start_time}')})) AS window_start,
+         to_timestamp(coalesce(${number('{writer,end_time_ms}')} / 1000, ${number('{writer,end_time}')})) AS window_end
+    FROM stored
 ),
 serving AS (
-  INSERT INTO perftool ("timestamp", publisher, ${METRICS.join(', ')},
-                        thread_number, reader_msg_count, writer_msg_count, reader_msg_size_avg, writer_msg_size_avg,
-                        window_start, window_end)
-  SELECT ts, publisher, ${METRICS.join(', ')},
-         thread_number, reader_msg_count, writer_msg_count, reader_msg_size_avg, writer_msg_size_avg,
-         window_start, window_end
+  INSERT INTO perftool ("timestamp", publisher, ${list(METRICS)}, thread_number, reader_msg_count, writer_msg_count,
+                        reader_msg_size_avg, writer_msg_size_avg, window_start, window_end)
+  SELECT ts, publisher, ${list(METRICS)}, thread_number, reader_msg_count, writer_msg_count,
+         reader_msg_size_avg, writer_msg_size_avg, window_start, window_end
     FROM fresh
 ),
+partial AS (
+  SELECT publisher, date_bin('30 seconds', ts, timestamptz 'epoch') AS bucket, count(*)::integer AS result_count,
+         ${list(METRICS.map((m) => `sum(${m}) AS ${m}_sum, count(${m})::integer AS ${m}_n`), ',\n         ')}
+    FROM fresh GROUP BY 1, 2
+),
 buckets AS (
-  INSERT INTO perftool_rollup AS r (width_seconds, publisher, bucket, result_count, ${rollupInsertColumns})
-    SELECT w.width_seconds, f.publisher,
-           date_bin(make_interval(secs => w.width_seconds), f.ts, timestamptz '1970-01-01 00:00:00+00'),
-           count(*),
-           ${rollupSelectExpressions}
-      FROM fresh f CROSS JOIN unnest($24::integer[]) AS w(width_seconds)
-     GROUP BY 1, 2, 3
-     ORDER BY 1, 2, 3
+  INSERT INTO perftool_rollup AS r (width_seconds, publisher, bucket, result_count,
+                                    ${list(METRICS.flatMap((m) => [`${m}_sum`, `${m}_n`]))})
+  SELECT w.width_seconds, p.publisher, date_bin(make_interval(secs => w.width_seconds), p.bucket, timestamptz 'epoch'),
+         sum(p.result_count),
+         ${list(METRICS.map((m) => `coalesce(sum(p.${m}_sum), 0), sum(p.${m}_n)`), ',\n         ')}
+    FROM partial p CROSS JOIN unnest($8::integer[]) AS w(width_seconds)
+   GROUP BY 1, 2, 3
+   ORDER BY 1, 2, 3
   ON CONFLICT (width_seconds, publisher, bucket) DO UPDATE SET
-        result_count = r.result_count + excluded.result_count,
-        ${rollupMerge}
+     result_count = r.result_count + excluded.result_count,
+     ${list(METRICS.flatMap((m) => [`${m}_sum = r.${m}_sum + excluded.${m}_sum`, `${m}_n = r.${m}_n + excluded.${m}_n`]), ',\n     ')}
 ),
 publishers AS (
   INSERT INTO perftool_publishers AS p (publisher, first_seen, last_seen, result_count)
-    SELECT publisher, min(ts), max(ts), count(*) FROM fresh GROUP BY publisher ORDER BY publisher
+  SELECT publisher, min(ts), max(ts), count(*) FROM fresh GROUP BY publisher ORDER BY publisher
   ON CONFLICT (publisher) DO UPDATE SET
-        first_seen = least(p.first_seen, excluded.first_seen),
-        last_seen = greatest(p.last_seen, excluded.last_seen),
-        result_count = p.result_count + excluded.result_count
+     first_seen = least(p.first_seen, excluded.first_seen),
+     last_seen = greatest(p.last_seen, excluded.last_seen),
+     result_count = p.result_count + excluded.result_count
 ),
 rejected AS (
   INSERT INTO perftool_rejected (topic, kafka_partition, kafka_offset, kafka_timestamp, reason, raw)
-  SELECT * FROM unnest($25::text[], $26::integer[], $27::bigint[], $28::timestamptz[], $29::text[], $30::bytea[])
+  SELECT * FROM unnest($9::text[], $10::integer[], $11::bigint[], $12::timestamptz[], $13::text[], $14::bytea[])
   ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM stored)::integer AS stored, (SELECT count(*) FROM rejected)::integer AS rejected`;
 
 /** Splits a batch into result rows and rejections; repeated coordinates within the batch count once. */
-export function prepareBatch(records: readonly KafkaRecord[]): { results: ResultRow[]; rejections: RejectedRow[] } {
+export function prepareBatch(records: readonly KafkaRecord[]): PreparedBatch {
   const seen = new Set<string>();
   const results: ResultRow[] = [];
   const rejections: RejectedRow[] = [];
@@ -104,24 +129,89 @@ export function prepareBatch(records: readonly KafkaRecord[]): { results: Result
   return { results, rejections };
 }
 
-/** Stores one batch atomically: on any error nothing of it is stored and the error propagates (Lambda retries). */
+/**
+ * Stores one batch atomically and returns what happened. Any error propagates with nothing of the batch stored
+ * (Lambda then retries it), except a value PostgreSQL itself refuses (e.g. a JSON string with \u0000): that
+ * record alone is rejected with PostgreSQL's reason, so one bad record cannot block its partition forever.
+ */
 export async function ingestBatch(client: ClientBase, records: readonly KafkaRecord[]): Promise<BatchOutcome> {
-  const { results: r, rejections: x } = prepareBatch(records);
-  const total = r.length + x.length;
+  const batch = prepareBatch(records);
+  const total = batch.results.length + batch.rejections.length;
   if (total === 0) return { records: 0, stored: 0, rejected: 0, duplicates: 0 };
-  const col = <T>(pick: (row: ResultRow) => T) => r.map(pick);
-  const rej = <T>(pick: (row: RejectedRow) => T) => x.map(pick);
+  let counts: { stored: number; rejected: number };
+  try {
+    counts = await writeBatch(client, batch);
+  } catch (err) {
+    if (!isRefusedValue(err)) throw err;
+    counts = await writeIsolatingRefusedValues(client, batch);
+  }
+  return { records: total, ...counts, duplicates: total - counts.stored - counts.rejected };
+}
+
+async function writeBatch(client: ClientBase, { results: r, rejections: x }: PreparedBatch): Promise<{ stored: number; rejected: number }> {
+  const col = (pick: (row: ResultRow) => string | number | null) => pgArray(r.map(pick));
+  const rej = (pick: (row: RejectedRow) => string | number | null) => pgArray(x.map(pick));
   const { rows } = await client.query<{ stored: number; rejected: number }>(INGEST_SQL, [
     col((o) => o.topic), col((o) => o.partition), col((o) => o.offset), col((o) => o.kafkaTimestamp),
-    col((o) => o.timestamp), col((o) => o.format), col((o) => o.msg), col((o) => o.publisher),
-    col((o) => o.readerBytesRate), col((o) => o.writerBytesRate), col((o) => o.readerCountRate), col((o) => o.writerCountRate),
-    col((o) => o.readerErrorRate), col((o) => o.writerErrorRate), col((o) => o.readerErrorCount), col((o) => o.writerErrorCount),
-    col((o) => o.threadNumber), col((o) => o.readerMsgCount), col((o) => o.writerMsgCount),
-    col((o) => o.readerMsgSizeAvg), col((o) => o.writerMsgSizeAvg), col((o) => o.windowStart), col((o) => o.windowEnd),
-    BUCKET_WIDTHS_SECONDS,
+    col((o) => o.timestamp), col((o) => o.format), r.map((o) => o.msg).join(RECORD_SEPARATOR),
+    pgArray(BUCKET_WIDTHS_SECONDS),
     rej((o) => o.topic), rej((o) => o.partition), rej((o) => o.offset), rej((o) => o.kafkaTimestamp),
-    rej((o) => o.reason), rej((o) => o.raw),
+    rej((o) => o.reason), rej((o) => (o.raw ? `\\x${o.raw.toString('hex')}` : null)),
   ]);
-  const { stored, rejected } = rows[0];
-  return { records: total, stored, rejected, duplicates: total - stored - rejected };
+  return rows[0];
+}
+
+/** U+001E: never part of valid JSON text (control characters must be escaped inside strings). */
+const RECORD_SEPARATOR = '\x1e';
+
+/** A PostgreSQL array literal; numbers are written in JavaScript's shortest round-trip form. */
+export function pgArray(values: readonly (string | number | null)[]): string {
+  const element = (v: string | number | null) =>
+    v === null ? 'NULL' : typeof v === 'number' ? String(v) : `"${/["\\]/.test(v) ? v.replace(/["\\]/g, '\\$&') : v}"`;
+  return `{${values.map(element).join(',')}}`;
+}
+
+/** SQLSTATE class 22 (data exception): PostgreSQL refused a value itself, e.g. a JSON \u0000 or a lone surrogate. */
+function isRefusedValue(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
+/**
+ * Slow path, only after a refused value: still one transaction, but the results are written in halves under
+ * savepoints until each refused record is found and moved to the rejections.
+ */
+async function writeIsolatingRefusedValues(client: ClientBase, batch: PreparedBatch): Promise<{ stored: number; rejected: number }> {
+  const refused: RejectedRow[] = [];
+  let stored = 0;
+  const attempt = async (results: ResultRow[]): Promise<void> => {
+    if (results.length === 0) return;
+    await client.query('SAVEPOINT isolate');
+    try {
+      stored += (await writeBatch(client, { results, rejections: [] })).stored;
+      await client.query('RELEASE SAVEPOINT isolate');
+    } catch (err) {
+      await client.query('ROLLBACK TO SAVEPOINT isolate');
+      if (!isRefusedValue(err)) throw err;
+      if (results.length === 1) {
+        const r = results[0];
+        refused.push({ topic: r.topic, partition: r.partition, offset: r.offset, kafkaTimestamp: r.kafkaTimestamp,
+          reason: `PostgreSQL refused the message: ${(err as Error).message}`, raw: Buffer.from(r.valueBase64, 'base64') });
+        return;
+      }
+      const half = Math.ceil(results.length / 2);
+      await attempt(results.slice(0, half));
+      await attempt(results.slice(half));
+    }
+  };
+  await client.query('BEGIN');
+  try {
+    await attempt(batch.results);
+    const { rejected } = await writeBatch(client, { results: [], rejections: [...batch.rejections, ...refused] });
+    await client.query('COMMIT');
+    return { stored, rejected };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }

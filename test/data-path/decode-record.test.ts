@@ -18,19 +18,15 @@ test('the MSK event vector decodes to exactly the row of vectors/sinetstream.md'
   const d = decodeRecord(record);
   expect(d).toEqual({
     kind: 'result',
-    row: expect.objectContaining({
+    row: {
       topic: 'perftool-sinetstream-result', partition: 0, offset: 15,
       kafkaTimestamp: '2022-03-28T18:25:55.712Z',
       format: 'v3',
       timestamp: '2022-03-28T18:25:55.700123Z',
       msg: perftoolResultLines()[0],
+      valueBase64: record.value,
       publisher: 'perftool-sinetstream-target',
-      readerBytesRate: 480368.0981595092, writerBytesRate: 481846.1538461538,
-      readerCountRate: 460.12269938650303, writerCountRate: 461.53846153846155,
-      readerErrorRate: 0, writerErrorRate: 0, readerErrorCount: 0, writerErrorCount: 0,
-      threadNumber: 0, readerMsgCount: 300, writerMsgCount: 300, readerMsgSizeAvg: 1044, writerMsgSizeAvg: 1044,
-      windowStart: '2022-03-28T18:25:55.007Z', windowEnd: '2022-03-28T18:25:55.657Z',
-    }),
+    },
   });
 });
 
@@ -42,14 +38,12 @@ test('plain JSON takes the Kafka timestamp; v2 takes its tstamp', () => {
   expect(v2).toMatchObject({ kind: 'result', row: { format: 'v2', timestamp: '2022-04-07T06:17:48.049001Z' } });
 });
 
-test('a missing optional metric is NULL, not a rejection', () => {
+test('a missing or null optional metric is accepted (stored as NULL by the batch statement)', () => {
   const r = base() as { writer: Record<string, unknown>; reader: Record<string, unknown> };
   delete r.writer.msg_bytes_rate;
   r.reader.error_count_total = null;
-  const d = decodeRecord(kafkaRecord(1, v3(r)));
-  expect(d).toMatchObject({ kind: 'result', row: { writerBytesRate: null, readerErrorCount: null, readerBytesRate: 2 } });
-  const nameOnly = decodeRecord(kafkaRecord(1, v3({ name: 'bare' })));
-  expect(nameOnly).toMatchObject({ kind: 'result', row: { publisher: 'bare', writerBytesRate: null, windowStart: null, threadNumber: null } });
+  expect(decodeRecord(kafkaRecord(1, v3(r)))).toMatchObject({ kind: 'result', row: { publisher: 'pi-1' } });
+  expect(decodeRecord(kafkaRecord(1, v3({ name: 'bare' })))).toMatchObject({ kind: 'result', row: { publisher: 'bare' } });
 });
 
 test.each<[string, () => Buffer | null, string]>([

