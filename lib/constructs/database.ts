@@ -1,6 +1,6 @@
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -16,6 +16,9 @@ import { PerftoolFunction, REPO_ROOT } from './node-function';
  * fields inside the container, and these would need URL escaping (or break the shell quoting).
  */
 export const DB_PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'"/@\\=,^';
+
+/** Node 20+ Lambda runtimes trust the Amazon CAs (RDS included) only when pointed at this bundle. */
+export const LAMBDA_RUNTIME_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
 const ENGINE_VERSIONS = {
   '16': rds.PostgresEngineVersion.VER_16_10,
@@ -70,9 +73,8 @@ export class Database extends Construct {
       vpc: network.vpc,
       vpcSubnets: network.isolatedSubnets,
       securityGroups: [initSg],
-      environment: { DB_SECRET_ARN: this.secret.secretArn },
     });
-    this.grantConnect(fn, 'Schema custom resource');
+    this.allowFunction(fn, 'Schema custom resource');
     // The provider's own function runs outside the VPC, so the in-VPC handler never needs the response URL.
     const provider = new cr.Provider(this, 'SchemaInitProvider', {
       onEventHandler: fn,
@@ -95,9 +97,14 @@ export class Database extends Construct {
     return this.instance.secret!;
   }
 
-  /** Lets a function or task connect: network path and read access to the credentials. */
-  grantConnect(grantee: ec2.IConnectable & iam.IGrantable, description: string): void {
-    this.instance.connections.allowDefaultPortFrom(grantee, description);
-    this.secret.grantRead(grantee);
+  /**
+   * Lets a function connect the one way lambda/shared/db.ts expects: network path, read access to the RDS secret,
+   * DB_SECRET_ARN, and the runtime's CA bundle (which holds the RDS CAs) so TLS is verified.
+   */
+  allowFunction(fn: lambda.Function, description: string): void {
+    this.instance.connections.allowDefaultPortFrom(fn, description);
+    this.secret.grantRead(fn);
+    fn.addEnvironment('DB_SECRET_ARN', this.secret.secretArn);
+    fn.addEnvironment('NODE_EXTRA_CA_CERTS', LAMBDA_RUNTIME_CA_BUNDLE);
   }
 }

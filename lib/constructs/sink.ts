@@ -41,9 +41,8 @@ export class Sink extends Construct {
       vpc: network.vpc,
       vpcSubnets: network.isolatedSubnets,
       securityGroups: [sg],
-      environment: { DB_SECRET_ARN: database.secret.secretArn },
     });
-    database.grantConnect(this.function, 'Sink Lambda');
+    database.allowFunction(this.function, 'Sink Lambda');
 
     // Batches that still fail after the retries land here whole (S3 destinations get the records, not only metadata).
     this.failedBatches = new s3.Bucket(this, 'FailedBatches', {

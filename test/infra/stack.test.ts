@@ -219,6 +219,24 @@ describe('sink', () => {
     expect(fn.Properties.Environment.Variables.DB_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/DatabaseInstanceSecret/) });
   });
 
+  test('both database clients (sink, schema) verify RDS TLS with the runtime CA bundle and may reach port 5432', () => {
+    const dbSgRules = ingressRules(t, logicalIdOf(stack, stack.database.instance.connections.securityGroups[0]));
+    for (const fn of [stack.sink.function, stack.database.node.findChild('SchemaInitFunction')]) {
+      const vars = t.toJSON().Resources[id(fn)].Properties.Environment.Variables;
+      expect(vars.NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
+      expect(vars.DB_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/DatabaseInstanceSecret/) });
+      const fnSg = (fn as unknown as { connections: { securityGroups: IConstruct[] } }).connections.securityGroups[0];
+      expect(dbSgRules).toContainEqual(
+        expect.objectContaining({
+          FromPort: { 'Fn::GetAtt': [id(stack.database.instance), 'Endpoint.Port'] },
+          SourceSecurityGroupId: { 'Fn::GetAtt': [logicalIdOf(stack, fnSg), 'GroupId'] },
+        }),
+      );
+    }
+    // Only the sink, the schema function and Hasura reach the database.
+    expect(dbSgRules.map((r) => r.Description).sort()).toEqual(['Hasura', 'Schema custom resource', 'Sink Lambda']);
+  });
+
   test('MSK event source: result topic, sink SCRAM secret, explicit group, TRIM_HORIZON, batching, bisect, retries, S3 on-failure', () => {
     const [esmId, esm] = only(t, 'AWS::Lambda::EventSourceMapping');
     expect(esm.Properties).toMatchObject({
