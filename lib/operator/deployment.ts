@@ -54,6 +54,10 @@ function commonAwsError(err: unknown, action: string): OperatorError | undefined
   if (/Region is missing/i.test(message)) {
     return new OperatorError(`no AWS region set while trying to ${action}: pass --region or set AWS_REGION`);
   }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code)) {
+    return new OperatorError(`cannot reach AWS while trying to ${action} (${code}${/ \S+\.amazonaws\.com/.exec(message)?.[0] ?? ''}): check the network or proxy`);
+  }
   if (/^ExpiredToken/.test(name)) {
     return new OperatorError(`the AWS session has expired while trying to ${action}: log in again (e.g. "aws sso login")`);
   }

@@ -170,6 +170,14 @@ describe('npm run pi-config', () => {
       (a) => a.cloudFormation.on(DescribeStacksCommand).rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers')),
       /no AWS credentials found .* "aws configure"/,
     ],
+    [
+      'no network',
+      (a) =>
+        a.cloudFormation
+          .on(DescribeStacksCommand)
+          .rejects(Object.assign(new Error('getaddrinfo ENOTFOUND cloudformation.ap-northeast-1.amazonaws.com'), { code: 'ENOTFOUND' })),
+      /^pi-config: error: cannot reach AWS while trying to describe stack "PerftoolServer" \(ENOTFOUND cloudformation\.ap-northeast-1\.amazonaws\.com\): check the network or proxy\n$/,
+    ],
   ];
 
   test.each(failures)('%s: one clear line on stderr, exit 1, no files', async (label, provoke, message) => {
