@@ -1,6 +1,7 @@
 import { GetBootstrapBrokersCommand } from '@aws-sdk/client-kafka';
 import { smokeMain } from '../../lib/operator/smoke-cli';
 import { captureIo, mockDeployedStack } from './aws-fixture';
+import { startLocalHttp } from './local-http';
 import { LocalStack, startLocalStack } from './local-stack';
 import { producerDouble } from './producer-double';
 
@@ -66,6 +67,24 @@ describe('npm run smoke end to end against local stand-ins', () => {
       expect(kafka.calls).toEqual(['connect', 'disconnect']);
     } finally {
       aws.restore();
+    }
+  });
+
+  test('a stored result whose rates differ from the published ones fails graphql-result', async () => {
+    const wrongRates = await startLocalHttp((_req, body, res) => {
+      const { publisher } = (JSON.parse(body) as { variables: { publisher: string } }).variables;
+      const row = { timestamp: '2026-11-24T01:00:00+00:00', publisher, writer_bytes_rate: 1, reader_bytes_rate: 2 };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { perftool: [row] } }));
+    });
+    const aws = mockDeployedStack({ outputs: { ...local.outputs, GraphqlUrl: `${wrongRates.url}/v1/graphql` } });
+    const out = captureIo();
+    try {
+      const code = await smokeMain([], out.io, { clients: aws.clients, kafka: producerDouble().factory });
+      expect(code).toBe(1);
+      expect(out.stdoutLines()[2]).toMatch(/^FAIL {2}graphql-result .*stored rates 1\/2 differ from the published \d/);
+    } finally {
+      aws.restore();
+      await wrongRates.close();
     }
   });
 
