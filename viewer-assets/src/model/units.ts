@@ -38,7 +38,8 @@ export function formatShort(v: number, unit: Unit): string {
   if (unit === 'bytes') return formatBytesRate(v);
   const abs = Math.abs(v);
   const text = abs >= 1e6 ? `${trimNumber(v / 1e6)}M` : abs >= 1e4 ? `${trimNumber(v / 1e3)}k` : trimNumber(v);
-  return `${text} ${UNIT_SUFFIX[unit]}`;
+  // A count needs no unit on its axis (the chart title says "Error count").
+  return unit === 'errorCount' ? text : `${text} ${UNIT_SUFFIX[unit]}`;
 }
 
 /** "Nice" decimal steps (1, 2, 5 × 10^k) for counts and message rates. */

@@ -36,7 +36,8 @@ export function chartOptions(metric: MetricKey, data: Pick<ChartData, 'series'>,
       {
         stroke: axisColor,
         grid: { stroke: 'rgba(128,128,128,0.25)' },
-        size: 78,
+        // Wide enough for the longest label ("1.5 MiB/s", "1500 msg/s") at the axis font.
+        size: (_u, values) => Math.max(48, 16 + 7 * Math.max(0, ...(values ?? []).map((v) => String(v ?? '').length))),
         splits: (_u, _i, min, max) => axisTicks(min, max, Math.max(2, Math.floor(size.height / 60)), metric),
         values: (_u, splits) => splits.map((v) => formatShort(v, metric)),
       },
@@ -51,13 +52,21 @@ export function chartOptions(metric: MetricKey, data: Pick<ChartData, 'series'>,
           width: style.line.enabled ? style.line.size : 0,
           dash: s.side === 'writer' ? [6, 4] : undefined,
           spanGaps: false,
-          points: { show: style.point.enabled, size: style.point.size * 2 + 1, fill: color },
+          points: { show: style.point.enabled ? pointsFit(style.point.size) : false, size: style.point.size * 2 + 1, fill: color },
           value: (_u: uPlot, v: number | null) => formatExact(v, metric),
         } satisfies uPlot.Series;
       }),
     ],
     cursor: { drag: { x: true, y: false, setScale: true }, bind: { dblclick: () => null } },
     legend: { live: true },
+  };
+}
+
+/** Points are drawn only while they do not overlap (40,000 markers cost far more than the lines and show nothing). */
+function pointsFit(size: number) {
+  return (u: uPlot, seriesIdx: number): boolean => {
+    const [i0, i1] = u.series[seriesIdx].idxs ?? [0, u.data[0].length - 1];
+    return (i1 - i0 + 1) * (size * 2 + 2) <= u.bbox.width / devicePixelRatio;
   };
 }
 

@@ -33,8 +33,8 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
   const toInput = h('input', { type: 'datetime-local', id: toId, value: toDatetimeLocal(toMs) });
   const rateSelect = h('select', { id: rateId }, ...[...new Set([...PLAYBACK_RATES, d.player.rate])].sort((a, b) => a - b).map((r) => h('option', { value: r, selected: r === d.player.rate }, `${r}×`)));
   const playButton = h('button', { type: 'button', class: 'primary', disabled: true }, ctx.t('play.play'));
-  const backButton = h('button', { type: 'button', class: 'secondary', 'aria-label': ctx.t('play.stepBack'), title: ctx.t('play.stepBack'), disabled: true }, '⏮');
-  const forwardButton = h('button', { type: 'button', class: 'secondary', 'aria-label': ctx.t('play.stepForward'), title: ctx.t('play.stepForward'), disabled: true }, '⏭');
+  const backButton = h('button', { type: 'button', class: 'secondary', 'aria-label': ctx.t('play.stepBack'), title: ctx.t('play.stepBack'), disabled: true }, '|◀');
+  const forwardButton = h('button', { type: 'button', class: 'secondary', 'aria-label': ctx.t('play.stepForward'), title: ctx.t('play.stepForward'), disabled: true }, '▶|');
   const scrub = h('input', { type: 'range', id: posId, min: 0, max: 1000, step: 1, value: 0, disabled: true, 'aria-label': ctx.t('play.position') });
   const repeatBox = h('input', { type: 'checkbox', id: repeatId, checked: d.player.repeat });
   const position = h('output', { class: 'position', 'data-testid': 'position', for: posId });

