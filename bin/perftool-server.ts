@@ -4,7 +4,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError, configFromContext } from '../lib/config';
 import { PerftoolStack } from '../lib/perftool-stack';
 
-const app = new App();
+// CDK's built-in CloudFormation validation adds ~10 s to every synth on a small machine; the test suite runs it
+// (test/infra/stack.test.ts), and cdk-nag below runs on every synth.
+const app = new App({ builtinCloudFormationValidation: false });
 let config;
 try {
   config = configFromContext((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));

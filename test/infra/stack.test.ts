@@ -1,4 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
@@ -15,7 +17,7 @@ let t: Template;
 let stack: PerftoolStack;
 
 beforeAll(() => {
-  defaults = synthesise({}, { nag: true });
+  defaults = synthesise({}, { nag: true, cfnValidate: true });
   custom = synthesise(CUSTOM_DOMAIN, { nag: true });
   t = defaults.template;
   stack = defaults.stack;
@@ -399,6 +401,14 @@ describe('outputs and secrets', () => {
 });
 
 describe('cdk-nag AwsSolutions', () => {
+  test('the validation report of the default stack (cdk-nag + CloudFormation Validate) has no violation at all', () => {
+    const report = JSON.parse(readFileSync(join(defaults.app.outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; description: string }> }>;
+    };
+    // Plugins report only when they find something (e.g. CloudFormation Validate E1029 on a stray "${X}").
+    expect(report.pluginReports.flatMap((r) => r.violations.map((v) => `${r.pluginName} ${v.ruleName}: ${v.description}`))).toEqual([]);
+  });
+
   test('both configurations synthesise with zero unacknowledged findings (synth throws otherwise)', () => {
     // beforeAll synthesised both with the AwsSolutions plugin; reaching here means no unacknowledged finding.
     expect(defaults.template.toJSON().Resources).toBeDefined();

@@ -25,13 +25,15 @@ export interface Synthesised {
 
 /**
  * Builds the app as bin/perftool-server.ts does. `overrides` are config keys without the prefix. Bundling (esbuild,
- * vite) is skipped unless asked for: it is slow on 2 cores and only one test needs the real artefacts.
+ * vite) is skipped unless asked for: it is slow on 2 cores and only one test needs the real artefacts. The validation
+ * report (cdk-nag, CloudFormation Validate) is in `${app.outdir}/validation-report.json` after synthesis.
  */
-export function synthesise(overrides: Record<string, unknown> = {}, opts: { bundle?: boolean; nag?: boolean } = {}): Synthesised {
+export function synthesise(overrides: Record<string, unknown> = {}, opts: { bundle?: boolean; nag?: boolean; cfnValidate?: boolean } = {}): Synthesised {
   const context: Record<string, unknown> = { ...CDK_JSON_CONTEXT };
   for (const [k, v] of Object.entries(overrides)) context[`${CONTEXT_PREFIX}${k}`] = v;
   if (!opts.bundle) context['aws:cdk:bundling-stacks'] = [];
-  const app = new App({ context });
+  // CDK's built-in CloudFormation validation costs ~10 s per synth here: one test turns it on.
+  const app = new App({ context, builtinCloudFormationValidation: opts.cfnValidate ?? false });
   const config = configFromContext((k) => app.node.tryGetContext(k), Object.keys(app.node.getAllContext()));
   const stack = new PerftoolStack(app, 'PerftoolServer', { config });
   if (opts.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
