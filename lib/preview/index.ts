@@ -26,8 +26,10 @@ export interface PreviewOptions {
   /** Default 8080; 0 picks a free port. */
   port?: number;
   host?: string;
-  /** Use this database as it is. Without it, the libpq variables (PGHOST, …) are used. */
+  /** Use this database as it is (a connection URL, or pg connection settings). Without either, the libpq
+   * variables (PGHOST, …) are used. */
   databaseUrl?: string;
+  database?: PoolConfig;
   /** Apply the schema and generate synthetic data (history through the sink, then live results). */
   seed?: boolean | SeedOptions;
   /** MQTT target topic written into the `default` viewer_config when the schema is applied. */
@@ -84,7 +86,7 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
 
 export async function startPreview(options: PreviewOptions = {}): Promise<Preview> {
   const log = options.log ?? (() => undefined);
-  const base: PoolConfig = options.databaseUrl ? { connectionString: options.databaseUrl } : await connectionConfig();
+  const base: PoolConfig = options.database ?? (options.databaseUrl ? { connectionString: options.databaseUrl } : await connectionConfig());
   // The session runs in UTC so timestamps print as Hasura prints them.
   const pool = new Pool({ ...base, max: 8, types: hasuraTypeParsers(), options: '-c TimeZone=UTC' });
   pool.on('error', (e) => log(`database: ${e.message}`));

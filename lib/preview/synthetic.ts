@@ -3,19 +3,11 @@
  * a multi-hour gap, an error burst and a publisher that went quiet. Deterministic (seeded) so screenshots and
  * tests see the same shapes. Results become MSK event records (SINETStream v3, base64) for the real sink code.
  */
+import { kafkaRecord, seededRandom } from '../../bench/support/records';
 import { encodeSinetStream } from '../../lambda/shared/sinetstream';
 
-export const RESULT_TOPIC = 'perftool-sinetstream-result';
-
-export interface MskRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  timestampType: 'CREATE_TIME';
-  value: string;
-  headers: [];
-}
+export { seededRandom };
+export type MskRecord = ReturnType<typeof kafkaRecord>;
 
 export interface PublisherProfile {
   name: string;
@@ -38,18 +30,6 @@ export const DEFAULT_PUBLISHERS: PublisherProfile[] = [
   { name: 'pi-lab-02', bytesRate: 120_000, gap: { fromAgoMs: 26 * HOUR, toAgoMs: 22 * HOUR } },
   { name: 'pi-campus-03', bytesRate: 60_000, activeFor: { fromAgoMs: 3 * DAY, toAgoMs: 2 * DAY } },
 ];
-
-/** Small seeded PRNG (mulberry32): the same seed gives the same history. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const inWindow = (w: { fromAgoMs: number; toAgoMs: number } | undefined, agoMs: number) => !!w && agoMs <= w.fromAgoMs && agoMs > w.toAgoMs;
 
@@ -102,16 +82,9 @@ export function syntheticOffset(tMs: number, publisherIndex: number): number {
   return tMs * 16 + publisherIndex;
 }
 
+/** The MSK event record the Pi's result becomes (SINETStream v3, publish time = `tMs`). */
 export function toMskRecord(result: Record<string, unknown>, tMs: number, offset: number): MskRecord {
-  return {
-    topic: RESULT_TOPIC,
-    partition: 0,
-    offset,
-    timestamp: tMs,
-    timestampType: 'CREATE_TIME',
-    value: encodeSinetStream(JSON.stringify(result), BigInt(tMs) * 1000n).toString('base64'),
-    headers: [],
-  };
+  return kafkaRecord(offset, encodeSinetStream(JSON.stringify(result), BigInt(tMs) * 1000n), { timestamp: tMs });
 }
 
 /** History of `days` days up to `nowMs`, one result per publisher per `intervalMs`, as MSK records in time order. */

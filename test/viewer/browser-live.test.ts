@@ -3,14 +3,9 @@
  * first visit, charts, live refresh, buckets for long windows, empty and error states, phone width, Japanese.
  * `SCREENSHOTS=1 npx jest test/viewer/browser-live` also writes docs/screenshots/.
  */
-import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { chartReady, dashboard, Fixture, ingestResult, openContext, recordRequests, see, startFixture, waitForPage } from './browser-support';
+import { ALL_OPERATIONS } from '../../viewer-assets/src/api/operations';
+import { chartReady, dashboard, Fixture, ingestResult, openContext, recordRequests, see, shot, startFixture, waitForPage } from './browser-support';
 
-const SHOTS = process.env.SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'screenshots') : null;
-const shot = async (page: Page, name: string) => {
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-};
 
 let f: Fixture;
 beforeAll(async () => {
@@ -42,6 +37,10 @@ test("first visit: one click on the server's default config shows the seeded ser
   await chartReady(page);
   expect(new URL(page.url()).searchParams.get('d')).toBe('default');
   await shot(page, 'live');
+  // Safe GraphQL: every request is one of the fixed documents; user input only travels in variables.
+  const documents = new Set(Object.values(ALL_OPERATIONS));
+  expect(requests.length).toBeGreaterThan(2);
+  expect(requests.filter((r) => !documents.has(r.query))).toEqual([]);
   expect(problems).toEqual([]);
   await context.close();
 });
@@ -71,6 +70,30 @@ test('live refresh shows a newly ingested result without a reload, reading only 
   // The refresh starts near the newest held row, not at the start of the hour.
   expect(refreshFrom - windowStart).toBeGreaterThan(50 * 60_000);
   expect(problems).toEqual([]);
+  await context.close();
+});
+
+test('drag across a chart to zoom; Reset zoom restores the window', async () => {
+  const { page, context } = await openContext(f, { dashboards: [dashboard('lab', ['pi-lab-01'], (d) => (d.live = { window: '1h', refresh: 'off' }))] });
+  await page.goto(f.preview.url);
+  await chartReady(page);
+  const panel = page.locator('[data-metric="bytes"]');
+  const range = async () => (await panel.getAttribute('data-x-range'))!.split(',').map(Number);
+  const [min, max] = await range();
+  expect(max - min).toBeCloseTo(3600, 0);
+  const box = (await page.locator('[data-metric="bytes"] .u-over').boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  // About a tenth of the hour, inside the window.
+  await waitForPage(page, `(([a, b]) => b - a < 600)(document.querySelector('[data-metric="bytes"]').dataset.xRange.split(',').map(Number))`);
+  const [zMin, zMax] = await range();
+  expect(zMin).toBeGreaterThan(min);
+  expect(zMax).toBeLessThan(max);
+  expect(zMax - zMin).toBeGreaterThan(200);
+  await page.getByRole('button', { name: 'Reset zoom' }).click();
+  await waitForPage(page, `document.querySelector('[data-metric="bytes"]').dataset.xRange === ${JSON.stringify(`${min},${max}`)}`);
   await context.close();
 });
 

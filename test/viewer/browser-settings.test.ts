@@ -2,14 +2,9 @@
  * Settings, server settings (download / upload with overwrite confirmation) and playback in headless Chromium
  * against the local preview. `SCREENSHOTS=1 npx jest test/viewer/browser-settings` also writes docs/screenshots/.
  */
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { chartReady, dashboard, Fixture, openContext, recordRequests, see, startFixture, waitForPage } from './browser-support';
+import { chartReady, dashboard, Fixture, openContext, recordRequests, see, shot, startFixture, waitForPage } from './browser-support';
 
-const SHOTS = process.env.SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'screenshots') : null;
-const shot = async (page: Page, name: string) => {
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
-};
 const fieldError = (page: Page, path: string) => page.locator(`[data-field="${path}"] .field-error`);
 
 let f: Fixture;

@@ -1,5 +1,6 @@
 /** Browser tests: headless Debian Chromium against the local preview on this run's PostgreSQL. */
 import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { startPreview, Preview } from '../../lib/preview';
 import { ingestRecords } from '../../lib/preview/seed';
@@ -25,9 +26,7 @@ export interface Fixture {
 /** A preview seeded through the real sink with `days` of history (no live generator: tests ingest themselves). */
 export async function startFixture(days: number): Promise<Fixture> {
   const db = await createTestDatabase('viewer');
-  const c = db.config;
-  const databaseUrl = `postgres://${c.user}:${c.password}@${c.host}:${c.port}/${c.database}`;
-  const preview = await startPreview({ port: 0, databaseUrl, seed: { days, liveIntervalMs: 0 } });
+  const preview = await startPreview({ port: 0, database: db.config, seed: { days, liveIntervalMs: 0 } });
   const pool = new Pool(db.config);
   const browser = await launchChromium();
   return {
@@ -119,4 +118,11 @@ export async function waitForPage(page: Page, expression: string, timeoutMs = 20
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${expression}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+const SCREENSHOT_DIR = join(__dirname, '..', '..', 'docs', 'screenshots');
+
+/** With SCREENSHOTS=1, saves the page as docs/screenshots/<name>.png (the README shows them). */
+export async function shot(page: Page, name: string): Promise<void> {
+  if (process.env.SCREENSHOTS === '1') await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
 }

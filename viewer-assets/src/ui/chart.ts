@@ -153,6 +153,10 @@ export function createChartPanel(metric: MetricKey, publishers: readonly string[
         ctx.stroke();
         ctx.restore();
       },
+      // The visible time range, readable by tests and tools (uPlot draws its axis labels on the canvas).
+      setScale: (u, key) => {
+        if (key === 'x') el.dataset.xRange = `${u.scales.x.min},${u.scales.x.max}`;
+      },
       // Only a user's drag selects; data updates and resets set the scale directly.
       setSelect: (u) => {
         if (u.select.width > 0) zoomed = true;
