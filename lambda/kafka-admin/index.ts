@@ -28,7 +28,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
     logger.info('delete: keeping the topic and ACLs (the cluster goes with the stack)', { topic: props.Topic });
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
-  const credentials = parseProperties(ScramSecret, await getSecret(props.AdminSecretArn, { transform: 'json', maxAge: 0 }));
+  const credentials = parseProperties(ScramSecret, await getSecret(props.AdminSecretArn, { transform: 'json', maxAge: 0 }), 'admin SCRAM secret');
   const kafka = new Kafka({
     clientId: 'perftool-kafka-admin',
     brokers: props.BootstrapBrokers.split(',').map((b) => b.trim()),

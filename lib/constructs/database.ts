@@ -1,10 +1,10 @@
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { ownedLogGroup } from './log-group';
 import { join } from 'node:path';
 import { PerftoolConfig } from '../config';
 import { sqlMigrationsHash } from '../sql-hash';
@@ -78,7 +78,7 @@ export class Database extends Construct {
     // The provider's own function runs outside the VPC, so the in-VPC handler never needs the response URL.
     const provider = new cr.Provider(this, 'SchemaInitProvider', {
       onEventHandler: fn,
-      logGroup: new logs.LogGroup(this, 'SchemaInitProviderLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup: ownedLogGroup(this, 'SchemaInitProviderLogs'),
     });
     this.schemaHash = sqlMigrationsHash(join(REPO_ROOT, 'sql', 'migrations'));
     this.schemaReady = new CustomResource(this, 'Schema', {

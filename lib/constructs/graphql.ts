@@ -2,10 +2,10 @@ import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { ownedLogGroup } from './log-group';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,7 +63,7 @@ export class Graphql extends Construct {
       portMappings: [{ containerPort: HASURA_PORT, protocol: ecs.Protocol.TCP }],
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: 'hasura',
-        logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        logGroup: ownedLogGroup(this, 'Logs'),
       }),
     });
 
@@ -154,7 +154,7 @@ export class Graphql extends Construct {
     this.adminSecret.grantRead(fn);
     const provider = new cr.Provider(this, 'MetadataProvider', {
       onEventHandler: fn,
-      logGroup: new logs.LogGroup(this, 'MetadataProviderLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup: ownedLogGroup(this, 'MetadataProviderLogs'),
     });
     const resource = new CustomResource(this, 'Metadata', {
       serviceToken: provider.serviceToken,

@@ -2,11 +2,11 @@ import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { ownedLogGroup } from './log-group';
 import { PerftoolConfig } from '../config';
 import {
   KAFKA_PRIVATE_SCRAM_PORT,
@@ -90,7 +90,7 @@ export class Kafka extends Construct {
     const bootstrapConfiguration = configuration('Bootstrap', true);
     const lockedConfiguration = configuration('Locked', false);
 
-    const brokerLogs = new logs.LogGroup(this, 'BrokerLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const brokerLogs = ownedLogGroup(this, 'BrokerLogs');
     this.cluster = new msk.CfnCluster(this, 'Cluster', {
       clusterName: `${stackName}-results`,
       kafkaVersion: config.kafkaVersion,
@@ -129,7 +129,7 @@ export class Kafka extends Construct {
         outputPaths: ['BootstrapBrokerStringSaslScram'],
       },
       policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [this.clusterArn] }),
-      logGroup: new logs.LogGroup(this, 'PrivateBootstrapBrokersLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup: ownedLogGroup(this, 'PrivateBootstrapBrokersLogs'),
     });
     privateBootstrap.node.addDependency(scramAssociation);
 
@@ -165,7 +165,7 @@ export class Kafka extends Construct {
     this.userSecrets.admin.grantRead(fn);
     const provider = new cr.Provider(this, 'KafkaAdminProvider', {
       onEventHandler: fn,
-      logGroup: new logs.LogGroup(this, 'KafkaAdminProviderLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup: ownedLogGroup(this, 'KafkaAdminProviderLogs'),
     });
     return new CustomResource(this, 'ResultTopic', {
       serviceToken: provider.serviceToken,
@@ -212,7 +212,7 @@ export class Kafka extends Construct {
       // Each MSK update takes tens of minutes; two run back to back.
       queryInterval: Duration.minutes(1),
       totalTimeout: Duration.hours(2),
-      logGroup: new logs.LogGroup(this, 'PublicAccessProviderLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup: ownedLogGroup(this, 'PublicAccessProviderLogs'),
     });
     return new CustomResource(this, 'PublicAccess', {
       serviceToken: provider.serviceToken,

@@ -1,10 +1,10 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ownedLogGroup } from './log-group';
 import { PerftoolConfig } from '../config';
 import { NATS_IMAGE } from '../images';
 import { renderNatsConfig } from '../nats-config';
@@ -57,7 +57,7 @@ export class MqttTarget extends Construct {
       ],
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: 'nats',
-        logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        logGroup: ownedLogGroup(this, 'Logs'),
       }),
     });
     container.addMountPoints({ containerPath: '/data', sourceVolume: 'jetstream', readOnly: false });

@@ -1,7 +1,6 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ownedLogGroup } from './log-group';
 
 /**
  * Two AZs, public + isolated subnets, no NAT gateway. MSK needs public subnets for public access; everything in
@@ -31,7 +30,7 @@ export class Network extends Construct {
     this.vpc.addFlowLog('RejectedFlows', {
       trafficType: ec2.FlowLogTrafficType.REJECT,
       destination: ec2.FlowLogDestination.toCloudWatchLogs(
-        new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        ownedLogGroup(this, 'FlowLogs'),
       ),
     });
     // One AZ per endpoint keeps the hourly cost down; the other AZ reaches it through private DNS.

@@ -1,10 +1,10 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { ownedLogGroup } from './log-group';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 
@@ -27,10 +27,7 @@ export interface PerftoolFunctionProps {
  */
 export class PerftoolFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PerftoolFunctionProps) {
-    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup = ownedLogGroup(scope, `${id}Logs`);
     super(scope, id, {
       entry: join(REPO_ROOT, props.entry),
       handler: props.handler ?? 'handler',

@@ -3,11 +3,11 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { ownedLogGroup } from './log-group';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PerftoolConfig } from '../config';
@@ -73,7 +73,7 @@ export class Web extends Construct {
         outputPaths: ['PrefixLists.0.PrefixListId'],
       },
       policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
-      logGroup: new logs.LogGroup(this, 'CloudFrontPrefixListLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup: ownedLogGroup(this, 'CloudFrontPrefixListLogs'),
     });
     // The prefix list weighs 55 rules: it gets the ALB's own security group, which has room for it.
     graphql.loadBalancerSecurityGroup.addIngressRule(
@@ -125,7 +125,7 @@ export class Web extends Construct {
       distribution: this.distribution,
       distributionPaths: ['/*'],
       memoryLimit: 512,
-      logGroup: new logs.LogGroup(this, 'DeployViewerLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup: ownedLogGroup(this, 'DeployViewerLogs'),
     });
   }
 }
