@@ -59,6 +59,10 @@ test('settings: validation messages next to the fields; Save only when valid; sa
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await page.getByRole('link', { name: 'Live' }).click();
   await chartReady(page);
+  // A bookmark of the original viewer (/viewer/<index>) opens the same dashboard.
+  await page.goto(`${f.preview.url}/viewer/1`);
+  await chartReady(page);
+  expect(new URL(page.url()).searchParams.get('d')).toBe('lab');
   expect(problems).toEqual([]);
   await context.close();
 });

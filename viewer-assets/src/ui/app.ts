@@ -37,7 +37,7 @@ export function startApp(root: HTMLElement): void {
     saveStore: () => saveStore(localStorage, store),
     url: parseUrlState(location.search),
     navigate(state, options = {}) {
-      const target = location.pathname.replace(/[^/]*$/, '') + formatUrlState(state);
+      const target = '/' + formatUrlState(state);
       if (options.replace) history.replaceState(null, '', target);
       else history.pushState(null, '', target);
       if (options.rerender === false) ctx.url = state;
@@ -162,6 +162,14 @@ export function startApp(root: HTMLElement): void {
     };
     main.dataset.view = view;
     screen = screens[view](ctx, main);
+  }
+
+  // Bookmarks of the original viewer (/viewer/0, /player/1, /setting/2) open the same dashboard here.
+  const legacy = /^\/(viewer|player|setting)\/(\d+)\/?$/.exec(location.pathname);
+  if (legacy) {
+    const views: Record<string, View> = { viewer: 'live', player: 'play', setting: 'settings' };
+    const d = store.dashboards[Number(legacy[2])];
+    history.replaceState(null, '', '/' + formatUrlState({ view: views[legacy[1]], dashboard: d?.name }));
   }
 
   window.addEventListener('popstate', render);

@@ -6,7 +6,7 @@ import { fetchResults } from '../api/operations';
 import { REFRESHES, RefreshKey, WINDOWS, WindowKey } from '../model/dashboard';
 import { acceptFetch, emptyLiveWindow, planFetch } from '../model/liveData';
 import { gapThreshold } from '../model/series';
-import { estimateResultInterval, sourceBucketLabel } from '../model/source';
+import { chooseSource, estimateResultInterval, sourceBucketLabel } from '../model/source';
 import { formatUrlState } from '../model/urlState';
 import { createChartGrid } from './chartGrid';
 import type { AppContext, Screen } from './context';
@@ -119,12 +119,25 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
     schedule();
   });
 
-  // Publisher statistics give the result interval (for the source choice); without them the default applies.
+  // The first read starts at once with the default result interval; publisher statistics arrive in parallel and,
+  // only if they change the source (e.g. a publisher sending every 10 s), trigger one more full read.
+  void load();
   ctx
     .publishers()
-    .then((stats) => (interval = estimateResultInterval(stats, publishers)))
-    .catch(() => undefined)
-    .finally(() => void load());
+    .then((stats) => {
+      const estimate = estimateResultInterval(stats, publishers);
+      if (!alive || estimate === interval) return;
+      const before = chooseSource(WINDOWS[windowKey], grid.chartWidth(), interval).table;
+      interval = estimate;
+      if (chooseSource(WINDOWS[windowKey], grid.chartWidth(), interval).table !== before) void loadWhenIdle();
+    })
+    .catch(() => undefined);
+
+  /** A read requested while another runs waits for it instead of being dropped. */
+  async function loadWhenIdle(): Promise<void> {
+    while (loading && alive) await new Promise((r) => setTimeout(r, 50));
+    await load();
+  }
 
   return {
     destroy() {
