@@ -133,8 +133,8 @@ export function decodeRecord(record: KafkaRecord): DecodedRecord {
     if (timestamp === null) return reject(`SINETStream tstamp ${decoded.tstampMicros} µs is outside years 1970-9999`, raw);
   }
   // The window columns come from writer.*_time(_ms); refuse here what PostgreSQL could not store.
-  if (windowInstant(writer, 'start') === undefined) return reject('writer.start_time is outside years 1970-9999', raw);
-  if (windowInstant(writer, 'end') === undefined) return reject('writer.end_time is outside years 1970-9999', raw);
+  if (!windowEdgeInRange(writer, 'start')) return reject('writer.start_time is outside years 1970-9999', raw);
+  if (!windowEdgeInRange(writer, 'end')) return reject('writer.end_time is outside years 1970-9999', raw);
 
   return {
     kind: 'result',
@@ -152,11 +152,11 @@ export function decodeRecord(record: KafkaRecord): DecodedRecord {
   };
 }
 
-/** The writer's measurement window edge: `*_time_ms` when present, else `*_time` (seconds). undefined = out of range. */
-function windowInstant(writer: Side | null | undefined, edge: 'start' | 'end'): string | null | undefined {
-  const ms = writer?.[`${edge}_time_ms`] ?? (writer?.[`${edge}_time`] != null ? writer[`${edge}_time`]! * 1000 : null);
-  if (ms === null) return null;
-  return isoFromMillis(Math.round(ms)) ?? undefined;
+/** The writer's window edge as the batch statement reads it: `*_time_ms`, else `*_time` (seconds); absent is fine. */
+function windowEdgeInRange(writer: Side | null | undefined, edge: 'start' | 'end'): boolean {
+  const seconds = writer?.[`${edge}_time`];
+  const ms = writer?.[`${edge}_time_ms`] ?? (seconds == null ? null : seconds * 1000);
+  return ms == null || (ms >= 0 && ms <= MAX_ISO_MS);
 }
 
 function isoFromMillis(ms: number | null | undefined): string | null {
