@@ -30,7 +30,7 @@ const allow = (user: string, resourceType: AclResourceTypes, resourceName: strin
  */
 export function aclsFor(spec: TopicSpec): AclEntry[] {
   const { TOPIC, GROUP, CLUSTER } = AclResourceTypes;
-  const { READ, WRITE, DESCRIBE, CREATE, ALTER, ALL, IDEMPOTENT_WRITE } = AclOperationTypes;
+  const { READ, WRITE, DESCRIBE, CREATE, ALTER, ALL, IDEMPOTENT_WRITE, DESCRIBE_CONFIGS } = AclOperationTypes;
   return [
     allow(spec.producerUser, TOPIC, spec.topic, WRITE),
     allow(spec.producerUser, TOPIC, spec.topic, DESCRIBE),
@@ -39,6 +39,9 @@ export function aclsFor(spec: TopicSpec): AclEntry[] {
     allow(spec.consumerUser, TOPIC, spec.topic, DESCRIBE),
     allow(spec.consumerUser, GROUP, spec.consumerGroup, READ),
     allow(spec.consumerUser, GROUP, spec.consumerGroup, DESCRIBE),
+    // The event source mapping reads the cluster's dynamic configuration (the SCRAM twin of
+    // kafka-cluster:DescribeClusterDynamicConfiguration in the IAM-auth permission list).
+    allow(spec.consumerUser, CLUSTER, 'kafka-cluster', DESCRIBE_CONFIGS),
     allow(spec.adminUser, CLUSTER, 'kafka-cluster', DESCRIBE),
     allow(spec.adminUser, CLUSTER, 'kafka-cluster', CREATE),
     allow(spec.adminUser, CLUSTER, 'kafka-cluster', ALTER),

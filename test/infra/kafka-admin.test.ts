@@ -161,6 +161,7 @@ describe('aclsFor', () => {
     expect(sink).toContainEqual(expect.objectContaining({ resourceType: AclResourceTypes.GROUP, resourceName: 'perftool-sink', operation: AclOperationTypes.READ }));
     expect(sink).toContainEqual(expect.objectContaining({ resourceType: AclResourceTypes.TOPIC, resourceName: spec.topic, operation: AclOperationTypes.READ }));
     expect(sink.map((a) => a.operation)).not.toContain(AclOperationTypes.WRITE);
+    expect(sink.filter((a) => a.resourceType === AclResourceTypes.CLUSTER).map((a) => a.operation)).toEqual([AclOperationTypes.DESCRIBE_CONFIGS]);
   });
 
   test('no principal gets CLUSTER_ACTION (it would break MSK replication)', () => {
