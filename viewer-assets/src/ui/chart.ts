@@ -66,7 +66,8 @@ export function chartOptions(metric: MetricKey, data: Pick<ChartData, 'series'>,
 function pointsFit(size: number) {
   return (u: uPlot, seriesIdx: number): boolean => {
     const [i0, i1] = u.series[seriesIdx].idxs ?? [0, u.data[0].length - 1];
-    return (i1 - i0 + 1) * (size * 2 + 2) <= u.bbox.width / devicePixelRatio;
+    // Neighbours may overlap by up to half a marker before the markers go.
+    return (i1 - i0 + 1) * (size * 2 + 1) <= (2 * u.bbox.width) / devicePixelRatio;
   };
 }
 

@@ -23,6 +23,8 @@ export function createChartGrid(ctx: AppContext, d: Dashboard): ChartGrid {
   // Minimum sizes are dashboard settings: set as CSS custom properties through the CSSOM (CSP-safe).
   el.style.setProperty('--chart-min-width', `${d.chart.minSize.width}px`);
   const height = d.layout.template === 'vertical-2' ? Math.round(d.chart.minSize.height * 1.6) : d.chart.minSize.height;
+  // Charts keep their height while loading or failing, so the layout does not jump.
+  el.style.setProperty('--chart-height', `${height + 60}px`);
   const labels = { reader: ctx.t('side.reader'), writer: ctx.t('side.writer') };
   const publishers = d.perftool.publishers;
   const panels = d.perftool.metrics.map((metric) => {
