@@ -12,12 +12,13 @@ const Properties = z.object({
   ClusterArn: z.string().startsWith('arn:'),
   LockedConfigurationArn: z.string().startsWith('arn:'),
   LockedConfigurationRevision: positiveInt,
+  Goal: z.enum(['locked-configuration', 'public-access']),
 });
 
 /** Provider onEvent: validates the request; the work happens in isComplete, one MSK update per poll. */
 export async function onEvent(event: CloudFormationCustomResourceEvent) {
   const props = parseProperties(Properties, event.ResourceProperties);
-  if (event.RequestType === 'Create') return { PhysicalResourceId: `${props.ClusterArn}/public-access` };
+  if (event.RequestType === 'Create') return { PhysicalResourceId: `${props.ClusterArn}/${props.Goal}` };
   return { PhysicalResourceId: event.PhysicalResourceId };
 }
 
@@ -30,6 +31,7 @@ export async function isComplete(event: CloudFormationCustomResourceEvent): Prom
     kafka,
     props.ClusterArn,
     { arn: props.LockedConfigurationArn, revision: props.LockedConfigurationRevision },
+    props.Goal,
     (msg, extra) => logger.info(msg, extra ?? {}),
   );
 }

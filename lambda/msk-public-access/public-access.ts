@@ -6,11 +6,11 @@ import {
   UpdateClusterConfigurationCommand,
   UpdateConnectivityCommand,
 } from '@aws-sdk/client-kafka';
-import { ClusterView, PUBLIC_ACCESS_TYPE, TargetConfiguration, latestOf, nextStep } from './steps';
+import { ClusterView, Goal, PUBLIC_ACCESS_TYPE, TargetConfiguration, latestOf, nextStep } from './steps';
 
 export interface PollResult {
   IsComplete: boolean;
-  Data?: { PublicBootstrapBrokers: string };
+  Data?: { PublicBootstrapBrokers?: string };
 }
 
 async function describe(kafka: KafkaClient, clusterArn: string): Promise<ClusterView> {
@@ -31,18 +31,22 @@ function isConflict(err: unknown): boolean {
   return err instanceof Error && (err.name === 'ConflictException' || err.name === 'TooManyRequestsException');
 }
 
-/** One poll: look at the cluster, start at most one update, report completion with the public bootstrap string. */
+/**
+ * One poll: look at the cluster, start at most one update, report completion (with the public bootstrap string
+ * when the goal is public access).
+ */
 export async function advancePublicAccess(
   kafka: KafkaClient,
   clusterArn: string,
   target: TargetConfiguration,
+  goal: Goal,
   log: (msg: string, extra?: Record<string, unknown>) => void = () => undefined,
 ): Promise<PollResult> {
   const cluster = await describe(kafka, clusterArn);
   const operations = await kafka.send(new ListClusterOperationsV2Command({ ClusterArn: clusterArn, MaxResults: 10 }));
   const latest = latestOf(operations.ClusterOperationInfoList ?? []);
-  const step = nextStep(cluster, target, latest && { type: latest.OperationType, state: latest.OperationState, arn: latest.OperationArn });
-  log('public access step', { step, cluster });
+  const step = nextStep(cluster, target, goal, latest && { type: latest.OperationType, state: latest.OperationState, arn: latest.OperationArn });
+  log('public access step', { goal, step, cluster });
   try {
     switch (step.action) {
       case 'fail':
@@ -68,6 +72,7 @@ export async function advancePublicAccess(
         );
         return { IsComplete: false };
       case 'done': {
+        if (goal === 'locked-configuration') return { IsComplete: true, Data: {} };
         const brokers = await kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn }));
         const publicScram = brokers.BootstrapBrokerStringPublicSaslScram ?? '';
         // The public string can lag the cluster state by a moment.

@@ -2,8 +2,11 @@
  * Turning on MSK public access is a sequence of cluster updates, and MSK accepts one change per update:
  * 1. switch to the configuration revision with allow.everyone.if.no.acl.found=false (required for SCRAM + public),
  * 2. UpdateConnectivity to SERVICE_PROVIDED_EIPS.
- * Each poll looks at the cluster as it is now and decides the one next action, so a re-run is idempotent.
+ * Each step is its own custom resource (`goal`), because CloudFormation waits at most one hour for one, and each
+ * MSK update can take a good part of that. Each poll looks at the cluster as it is now and decides the one next
+ * action, so a re-run is idempotent.
  */
+export type Goal = 'locked-configuration' | 'public-access';
 export interface ClusterView {
   state: string;
   currentVersion: string;
@@ -32,12 +35,12 @@ export type Step =
 
 export const PUBLIC_ACCESS_TYPE = 'SERVICE_PROVIDED_EIPS';
 
-export function nextStep(cluster: ClusterView, target: TargetConfiguration, latestOperation?: OperationView): Step {
+export function nextStep(cluster: ClusterView, target: TargetConfiguration, goal: Goal, latestOperation?: OperationView): Step {
   const configured = cluster.configurationArn === target.arn && cluster.configurationRevision === target.revision;
   const isPublic = cluster.publicAccessType === PUBLIC_ACCESS_TYPE;
   if (cluster.state === 'FAILED') return { action: 'fail', reason: 'the MSK cluster is in state FAILED' };
   if (cluster.state !== 'ACTIVE') return { action: 'wait', reason: `cluster is ${cluster.state}` };
-  if (configured && isPublic) return { action: 'done' };
+  if (configured && (isPublic || goal === 'locked-configuration')) return { action: 'done' };
   // The cluster is ACTIVE but not there yet: if the last update failed, retrying blindly would loop.
   if (latestOperation?.state && /FAILED/.test(latestOperation.state)) {
     return {
@@ -45,6 +48,7 @@ export function nextStep(cluster: ClusterView, target: TargetConfiguration, late
       reason: `MSK operation ${latestOperation.type ?? 'update'} ended ${latestOperation.state} (${latestOperation.arn ?? 'no ARN'}); see aws kafka describe-cluster-operation-v2`,
     };
   }
+  // Never public with the permissive configuration, whatever the goal.
   if (!configured) return { action: 'update-configuration' };
   return { action: 'enable-public-access' };
 }

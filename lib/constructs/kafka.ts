@@ -138,8 +138,6 @@ export class Kafka extends Construct {
 
     if (config.kafkaPublicAccess) {
       const publicAccess = this.publicAccess(lockedConfiguration);
-      // ACLs must exist before allow.everyone.if.no.acl.found goes false, or nobody could use the topic.
-      publicAccess.node.addDependency(this.topicReady);
       this.publicBootstrapBrokers = publicAccess.getAttString('PublicBootstrapBrokers');
     } else {
       this.publicBootstrapBrokers = '';
@@ -209,19 +207,28 @@ export class Kafka extends Construct {
     const provider = new cr.Provider(this, 'PublicAccessProvider', {
       onEventHandler: onEvent,
       isCompleteHandler: isComplete,
-      // Each MSK update takes tens of minutes; two run back to back.
       queryInterval: Duration.minutes(1),
-      totalTimeout: Duration.hours(2),
+      // CloudFormation waits at most one hour for a custom resource; give up a little earlier with a clear reason.
+      totalTimeout: Duration.minutes(55),
       logGroup: ownedLogGroup(this, 'PublicAccessProviderLogs'),
     });
-    return new CustomResource(this, 'PublicAccess', {
-      serviceToken: provider.serviceToken,
-      resourceType: 'Custom::MskPublicAccess',
-      properties: {
-        ClusterArn: this.clusterArn,
-        LockedConfigurationArn: lockedConfiguration.attrArn,
-        LockedConfigurationRevision: lockedConfiguration.attrLatestRevisionRevision,
-      },
-    });
+    // One MSK update per custom resource, so each gets its own hour.
+    const step = (id: string, resourceType: string, goal: 'locked-configuration' | 'public-access') =>
+      new CustomResource(this, id, {
+        serviceToken: provider.serviceToken,
+        resourceType,
+        properties: {
+          ClusterArn: this.clusterArn,
+          LockedConfigurationArn: lockedConfiguration.attrArn,
+          LockedConfigurationRevision: lockedConfiguration.attrLatestRevisionRevision,
+          Goal: goal,
+        },
+      });
+    const locked = step('AclEnforcement', 'Custom::MskAclEnforcement', 'locked-configuration');
+    // ACLs must exist before allow.everyone.if.no.acl.found goes false, or nobody could use the topic.
+    locked.node.addDependency(this.topicReady);
+    const publicAccess = step('PublicAccess', 'Custom::MskPublicAccess', 'public-access');
+    publicAccess.node.addDependency(locked);
+    return publicAccess;
   }
 }

@@ -10,7 +10,7 @@ import {
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { isComplete, onEvent } from '../../lambda/msk-public-access/index';
-import { nextStep } from '../../lambda/msk-public-access/steps';
+import { Goal, nextStep } from '../../lambda/msk-public-access/steps';
 
 const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/PerftoolServer-results/abc-1';
 const BOOTSTRAP_CONFIG = 'arn:aws:kafka:us-east-1:123456789012:configuration/PerftoolServer-bootstrap/c-1';
@@ -19,7 +19,7 @@ const PUBLIC_BROKERS = 'b-1-public.x.kafka.us-east-1.amazonaws.com:9196,b-2-publ
 
 const kafka = mockClient(KafkaClient);
 
-function event(requestType: 'Create' | 'Update' | 'Delete'): CloudFormationCustomResourceEvent {
+function event(requestType: 'Create' | 'Update' | 'Delete', goal: Goal = 'public-access'): CloudFormationCustomResourceEvent {
   return {
     RequestType: requestType,
     ServiceToken: 'token',
@@ -28,8 +28,8 @@ function event(requestType: 'Create' | 'Update' | 'Delete'): CloudFormationCusto
     RequestId: 'req',
     LogicalResourceId: 'PublicAccess',
     ResourceType: 'Custom::MskPublicAccess',
-    PhysicalResourceId: `${CLUSTER}/public-access`,
-    ResourceProperties: { ServiceToken: 'token', ClusterArn: CLUSTER, LockedConfigurationArn: LOCKED_CONFIG, LockedConfigurationRevision: '1' },
+    PhysicalResourceId: `${CLUSTER}/${goal}`,
+    ResourceProperties: { ServiceToken: 'token', ClusterArn: CLUSTER, LockedConfigurationArn: LOCKED_CONFIG, LockedConfigurationRevision: '1', Goal: goal },
     OldResourceProperties: {},
   } as unknown as CloudFormationCustomResourceEvent;
 }
@@ -97,9 +97,9 @@ function simulateCluster(opts: { updatePolls: number; failNextUpdate?: boolean }
   return state;
 }
 
-async function pollUntilComplete(maxPolls: number) {
+async function pollUntilComplete(maxPolls: number, goal: Goal = 'public-access') {
   for (let i = 1; i <= maxPolls; i++) {
-    const r = await isComplete(event('Create'));
+    const r = await isComplete(event('Create', goal));
     if (r.IsComplete) return { result: r, polls: i };
   }
   throw new Error(`not complete after ${maxPolls} polls`);
@@ -108,9 +108,18 @@ async function pollUntilComplete(maxPolls: number) {
 beforeEach(() => kafka.reset());
 
 describe('MSK public access custom resource', () => {
-  test('locks ACLs first, then turns public access on, one update at a time, and returns the public bootstrap string', async () => {
+  test('the ACL-enforcement step switches to the locked configuration and stops there', async () => {
     const cluster = simulateCluster({ updatePolls: 3 });
-    const { result } = await pollUntilComplete(30);
+    await expect(pollUntilComplete(30, 'locked-configuration')).resolves.toMatchObject({ result: { IsComplete: true, Data: {} } });
+    expect(cluster.updates).toEqual(['UPDATE_CLUSTER_CONFIGURATION']);
+    expect(cluster.configArn).toBe(LOCKED_CONFIG);
+    expect(cluster.publicAccess).toBe('DISABLED');
+  });
+
+  test('then the public-access step turns public access on and returns the public bootstrap string', async () => {
+    const cluster = simulateCluster({ updatePolls: 3 });
+    await pollUntilComplete(30, 'locked-configuration');
+    const { result } = await pollUntilComplete(30, 'public-access');
     expect(cluster.updates).toEqual(['UPDATE_CLUSTER_CONFIGURATION', 'UPDATE_CONNECTIVITY']);
     expect(kafka.commandCalls(UpdateClusterConfigurationCommand)[0].args[0].input).toEqual({
       ClusterArn: CLUSTER,
@@ -123,6 +132,12 @@ describe('MSK public access custom resource', () => {
       ConnectivityInfo: { PublicAccess: { Type: 'SERVICE_PROVIDED_EIPS' } },
     });
     expect(result).toEqual({ IsComplete: true, Data: { PublicBootstrapBrokers: PUBLIC_BROKERS } });
+  });
+
+  test('the public-access step on a still permissive cluster locks it first: never public with allow-everyone', async () => {
+    const cluster = simulateCluster({ updatePolls: 1 });
+    await pollUntilComplete(30, 'public-access');
+    expect(cluster.updates).toEqual(['UPDATE_CLUSTER_CONFIGURATION', 'UPDATE_CONNECTIVITY']);
   });
 
   test('never starts an update while the cluster is updating (polls just wait)', async () => {
@@ -181,6 +196,11 @@ describe('nextStep', () => {
     [{ state: 'HEALING' }, 'wait'],
     [{ state: 'FAILED' }, 'fail'],
   ])('%p → %s', (override, action) => {
-    expect(nextStep({ ...base, ...override }, target).action).toBe(action);
+    expect(nextStep({ ...base, ...override }, target, 'public-access').action).toBe(action);
+  });
+
+  test('the ACL-enforcement goal is done once the locked configuration is in place', () => {
+    expect(nextStep({ ...base, configurationArn: LOCKED_CONFIG }, target, 'locked-configuration').action).toBe('done');
+    expect(nextStep(base, target, 'locked-configuration').action).toBe('update-configuration');
   });
 });

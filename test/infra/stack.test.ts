@@ -114,18 +114,27 @@ describe('kafka', () => {
     expect(only(custom2.template, 'Custom::KafkaTopicAndAcls')[1].Properties).toMatchObject({ Topic: 'lab_results', Partitions: 6, ReplicationFactor: 1 });
   });
 
-  test('public access custom resource: runs after the ACLs exist, targets the locked configuration, polls for up to 2 h', () => {
+  test('public access: ACL enforcement after the ACLs exist, then public access, each its own custom resource within the 1 h limit', () => {
+    const [lockId, lock] = only(t, 'Custom::MskAclEnforcement');
     const [publicId, pub] = only(t, 'Custom::MskPublicAccess');
     const [topicId] = only(t, 'Custom::KafkaTopicAndAcls');
-    expect(dependsOn(t, publicId)).toContain(topicId);
+    expect(dependsOn(t, lockId)).toContain(topicId);
+    expect(dependsOn(t, publicId)).toContain(lockId);
+    expect([lock.Properties.Goal, pub.Properties.Goal]).toEqual(['locked-configuration', 'public-access']);
     const lockedId = id(stack.kafka.node.findChild('LockedConfiguration'));
-    expect(pub.Properties.LockedConfigurationArn).toEqual({ 'Fn::GetAtt': [lockedId, 'Arn'] });
+    for (const r of [lock, pub]) expect(r.Properties.LockedConfigurationArn).toEqual({ 'Fn::GetAtt': [lockedId, 'Arn'] });
+    // The waiter polls every minute and gives up before CloudFormation's one-hour custom-resource limit.
     const [, sm] = only(t, 'AWS::StepFunctions::StateMachine');
-    expect(JSON.stringify(sm.Properties.DefinitionString)).toMatch(/"IntervalSeconds\\?":60/);
+    const definition = JSON.stringify(sm.Properties.DefinitionString).replace(/\\"/g, '"');
+    const interval = Number(/"IntervalSeconds":(\d+)/.exec(definition)![1]);
+    const attempts = Number(/"MaxAttempts":(\d+)/.exec(definition)![1]);
+    expect(interval).toBe(60);
+    expect(interval * attempts).toBeLessThan(3600);
     const policy = JSON.stringify(t.toJSON().Resources);
     for (const action of ['kafka:UpdateConnectivity', 'kafka:UpdateClusterConfiguration', 'kafka:DescribeClusterV2']) expect(policy).toContain(action);
     const off = synthesise({ kafkaPublicAccess: false });
     off.template.resourceCountIs('Custom::MskPublicAccess', 0);
+    off.template.resourceCountIs('Custom::MskAclEnforcement', 0);
     expect(off.template.findOutputs('KafkaPublicBootstrapBrokers').KafkaPublicBootstrapBrokers.Value).toBe('');
   });
 });
