@@ -63,18 +63,18 @@ const CONTENT_TYPES: Record<string, string> = {
 
 const MAX_BODY_BYTES = 1 << 20;
 
+class BodyTooLarge extends Error {}
+
+/** Reads a request body; a body over the limit is drained (so the client gets an answer) and refused. */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('request body larger than 1 MiB'));
-        req.destroy();
-      } else chunks.push(c);
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(new BodyTooLarge(`request body larger than ${MAX_BODY_BYTES} bytes`)) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }
@@ -120,7 +120,9 @@ export async function startPreview(options: PreviewOptions = {}): Promise<Previe
           try {
             body = JSON.parse(await readBody(req));
           } catch (e) {
-            return send(res, 400, 'application/json', JSON.stringify({ errors: [{ message: `invalid request body: ${(e as Error).message}`, extensions: { path: '$', code: 'invalid-json' } }] }));
+            const tooLarge = e instanceof BodyTooLarge;
+            const error = { message: `invalid request body: ${(e as Error).message}`, extensions: { path: '$', code: tooLarge ? 'request-too-large' : 'invalid-json' } };
+            return send(res, tooLarge ? 413 : 400, 'application/json', JSON.stringify({ errors: [error] }));
           }
           const result = await runGraphqlRequest(schema, body);
           return send(res, 200, 'application/json', JSON.stringify(result), { 'cache-control': 'no-store' });
