@@ -53,6 +53,12 @@ describe('dashboard storage format', () => {
     expect(d.player.tick).toBe(1200);
   });
 
+  test('a playback time stored as a serialised Date (ISO with offset) becomes local time', () => {
+    const d = migrateDashboard({ name: 'x', version: '1.0', player: { from: new Date(NOW).toISOString(), to: '2026-11-20T13:00' } }, NOW);
+    expect(d.player.from).toBe('2026-11-20 12:00');
+    expect(d.player.to).toBe('2026-11-20 13:00');
+  });
+
   test('invalid stored values fall back to defaults field by field', () => {
     const d = migrateDashboard({ name: 'x', version: '1.0', chart: { line: { size: -1 }, minSize: { width: 50 } }, layout: { template: 'diagonal' } }, NOW);
     const def = defaultDashboard('', NOW);

@@ -167,9 +167,10 @@ export function readGroups(input: Obj, base: Dashboard): Dashboard {
   }
   if (isObj(input.player)) {
     const p = input.player;
+    // Stored as local `yyyy-MM-dd HH:mm`; an ISO time with an offset (a serialised Date) is converted to local time.
     const time = (v: unknown, fallback: string) => {
-      if (typeof v === 'string' && parseLocalTime(v) !== null) return v.replace('T', ' ').slice(0, 16);
-      return fallback;
+      const ms = typeof v === 'string' ? parseLocalTime(v) : null;
+      return ms === null ? fallback : formatLocalMinute(ms);
     };
     out.player = {
       from: time(p.from, base.player.from),
