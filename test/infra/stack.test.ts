@@ -49,6 +49,15 @@ describe('network', () => {
       expect(r.Properties.PrivateDnsEnabled).toBe(true);
     }
   });
+
+  test('MSK sits in the public subnets (required for public access), and those subnets reach S3 (on-failure records) by the gateway', () => {
+    const [, cluster] = only(t, 'AWS::MSK::Cluster');
+    const subnets = JSON.stringify(cluster.Properties.BrokerNodeGroupInfo.ClientSubnets);
+    expect(subnets).toMatch(/publicSubnet1/);
+    expect(subnets).toMatch(/publicSubnet2/);
+    const [, gateway] = resources(t, 'AWS::EC2::VPCEndpoint').find(([, r]) => r.Properties.VpcEndpointType === 'Gateway')!;
+    expect(JSON.stringify(gateway.Properties.RouteTableIds)).toMatch(/publicSubnet1RouteTable.*publicSubnet2RouteTable/);
+  });
 });
 
 describe('kafka', () => {
