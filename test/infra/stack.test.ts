@@ -216,6 +216,15 @@ describe('database', () => {
     expect(t.toJSON().Resources[only(t, 'AWS::RDS::DBInstance')[0]].DeletionPolicy).toBe('Snapshot');
   });
 
+  test('the generated password can go into a postgres:// URL and a double-quoted shell string unescaped', () => {
+    const [, secret] = resources(t, 'AWS::SecretsManager::Secret').find(([lid]) => /DatabaseInstanceSecret/.test(lid))!;
+    const excluded: string = secret.Properties.GenerateSecretString.ExcludeCharacters;
+    const punctuation = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+    const allowed = [...punctuation].filter((c) => !excluded.includes(c));
+    expect(allowed.sort()).toEqual(['-', '.', '_']);
+    expect(excluded).toContain(' ');
+  });
+
   test('PostgreSQL 16 and the other database settings follow the configuration', () => {
     const c = synthesise({ postgresVersion: '16', dbName: 'results', dbUser: 'writer', dbBackupRetentionDays: 14, dbDeletionProtection: false });
     const [, db] = only(c.template, 'AWS::RDS::DBInstance');
