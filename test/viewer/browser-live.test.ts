@@ -121,6 +121,16 @@ test('a publisher without data in the window shows the empty state', async () =>
   await context.close();
 });
 
+test('with the perftool charts switched off, the dashboard says so and reads nothing', async () => {
+  const { page, context } = await openContext(f, { dashboards: [dashboard('off', ['pi-lab-01'], (d) => (d.perftool.visible = false))] });
+  const requests = recordRequests(page);
+  await page.goto(f.preview.url);
+  await see(page.locator('main')).toContainText('The perftool charts are switched off');
+  expect(await page.locator('[data-metric]').count()).toBe(0);
+  expect(requests.filter((r) => r.query.includes('query Results'))).toEqual([]);
+  await context.close();
+});
+
 test('a GraphQL failure shows the error state, and Retry recovers', async () => {
   const { page, context } = await openContext(f, { dashboards: [dashboard('lab', ['pi-lab-01'])] });
   await page.route('**/v1/graphql', (route) => route.fulfill({ status: 502, contentType: 'text/plain', body: 'Bad gateway' }));

@@ -27,7 +27,8 @@ export function createChartGrid(ctx: AppContext, d: Dashboard): ChartGrid {
   el.style.setProperty('--chart-height', `${height + 60}px`);
   const labels = { reader: ctx.t('side.reader'), writer: ctx.t('side.writer') };
   const publishers = d.perftool.publishers;
-  const panels = d.perftool.metrics.map((metric) => {
+  // "Show perftool charts" off: no charts (the screens say why).
+  const panels = (d.perftool.visible ? d.perftool.metrics : []).map((metric) => {
     const panel = createChartPanel(metric, publishers, { ...labels, title: ctx.t(`metric.${metric}` as MessageKey) }, d.chart, height);
     el.append(panel.el);
     return { metric, panel };

@@ -59,6 +59,7 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
       h('span', { class: 'status-line' }, source, updated),
     ),
     ctx.dashboardSaved ? null : h('p', { class: 'notice' }, ctx.t('live.notSaved', { name: d.name })),
+    d.perftool.visible ? null : h('p', { class: 'notice' }, ctx.t('state.hidden')),
     notice,
     grid.el,
   );
@@ -70,7 +71,7 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
   };
 
   async function load(): Promise<void> {
-    if (!alive || loading) return;
+    if (!alive || loading || !d.perftool.visible) return;
     if (!publishers.length) {
       grid.setState({ kind: 'empty', message: ctx.t('state.noPublisher') });
       return;

@@ -56,6 +56,7 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
     ),
     h('div', { class: 'toolbar player' }, backButton, playButton, forwardButton, scrub, h('span', { class: 'check' }, repeatBox, h('label', { for: repeatId }, ctx.t('play.repeat'))), position),
     problem,
+    d.perftool.visible ? null : h('p', { class: 'notice' }, ctx.t('state.hidden')),
     grid.el,
   );
 
@@ -111,6 +112,7 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
       return;
     }
     ctx.navigate({ view: 'play', dashboard: d.name, fromMs: from, toMs: to, publishers: ctx.url.publishers }, { replace: true, rerender: false });
+    if (!d.perftool.visible) return;
     if (!publishers.length) return grid.setState({ kind: 'empty', message: ctx.t('state.noPublisher') });
     grid.setState({ kind: 'loading', message: ctx.t('state.loading') });
     try {
