@@ -67,3 +67,9 @@ export function renderNatsConfig(opts: NatsConfigOptions): string {
     '',
   ].join('\n');
 }
+
+/**
+ * Container command of the NATS task: MQTT has no command-line flags, so the task writes the configuration text
+ * (environment variable NATS_CONFIG, from renderNatsConfig) to a file and starts the server from it.
+ */
+export const NATS_START_COMMAND = 'printf "%s" "$NATS_CONFIG" > /tmp/nats-server.conf && exec nats-server -c /tmp/nats-server.conf';

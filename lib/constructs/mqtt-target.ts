@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { ownedLogGroup } from './log-group';
 import { PerftoolConfig } from '../config';
 import { NATS_IMAGE } from '../images';
-import { renderNatsConfig } from '../nats-config';
+import { NATS_START_COMMAND, renderNatsConfig } from '../nats-config';
 import { Network } from './network';
 import { peerFor } from './peers';
 
@@ -47,9 +47,8 @@ export class MqttTarget extends Construct {
     });
     const container = task.addContainer('nats', {
       image: ecs.ContainerImage.fromRegistry(NATS_IMAGE),
-      // MQTT has no command-line flags, so the task writes the configuration text to a file and starts from it.
       entryPoint: ['/bin/sh', '-c'],
-      command: ['printf "%s" "$NATS_CONFIG" > /tmp/nats-server.conf && exec nats-server -c /tmp/nats-server.conf'],
+      command: [NATS_START_COMMAND],
       environment: { NATS_CONFIG: natsConfig },
       portMappings: [
         { containerPort: config.mqttPort, protocol: ecs.Protocol.TCP, name: 'mqtt' },

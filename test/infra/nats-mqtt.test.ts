@@ -1,6 +1,9 @@
 import mqtt from 'mqtt';
-import { renderNatsConfig } from '../../lib/nats-config';
-import { RunningNatsServer, startNatsServer, testServerSettings } from '../support/nats-server';
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { NATS_START_COMMAND, renderNatsConfig } from '../../lib/nats-config';
+import { NATS_SERVER_BIN, RunningNatsServer, startNatsServer, testServerSettings } from '../support/nats-server';
 
 describe('renderNatsConfig with the real nats-server', () => {
   let server: RunningNatsServer;
@@ -72,6 +75,27 @@ describe('renderNatsConfig with the real nats-server', () => {
       await again.endAsync();
     }
   });
+});
+
+test('the container start command runs nats-server from the NATS_CONFIG text', async () => {
+  const s = await testServerSettings();
+  const config = renderNatsConfig({ ...s, serverName: 'from-env' });
+  const child = spawn('/bin/sh', ['-c', NATS_START_COMMAND], {
+    env: { PATH: `${dirname(NATS_SERVER_BIN)}:/usr/bin:/bin`, NATS_CONFIG: config },
+    stdio: 'ignore',
+  });
+  try {
+    let varz: { server_name?: string } = {};
+    for (let i = 0; i < 100 && !varz.server_name; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      varz = await fetch(`http://${s.host}:${s.monitorPort}/varz`).then((r) => r.json() as Promise<{ server_name?: string }>, () => ({}));
+    }
+    expect(varz.server_name).toBe('from-env');
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await rm(s.dir, { recursive: true, force: true });
+  }
 });
 
 describe('renderNatsConfig input checks', () => {
