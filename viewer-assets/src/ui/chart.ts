@@ -7,7 +7,7 @@ import uPlot from 'uplot';
 import type { Dashboard, MetricKey } from '../model/dashboard';
 import type { ChartData } from '../model/series';
 import { axisTicks, formatExact, formatShort } from '../model/units';
-import { append, clear, h } from './dom';
+import { append, clear, formatTime, h, localeOf } from './dom';
 
 /** Okabe–Ito colours: distinguishable with the common colour-vision deficiencies. */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#000000', '#F0E442'];
@@ -16,6 +16,22 @@ export interface ChartLabels {
   title: string;
   reader: string;
   writer: string;
+  /** UI language, for times on the axis, legend and tooltip. */
+  lang: string;
+}
+
+/** Time-axis labels in the UI language: hours:minutes, with the date under the first tick of each day. */
+function timeAxisValues(lang: string) {
+  const locale = localeOf(lang);
+  const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const day = new Intl.DateTimeFormat(locale, { month: '2-digit', day: '2-digit' });
+  return (_u: uPlot, splits: number[], _axis: number, spaceSec: number): string[] =>
+    splits.map((s, i) => {
+      const d = new Date(s * 1000);
+      if (spaceSec >= 86_400) return day.format(d);
+      const newDay = i === 0 || new Date(splits[i - 1] * 1000).getDate() !== d.getDate();
+      return newDay ? `${time.format(d)}\n${day.format(d)}` : time.format(d);
+    });
 }
 
 export interface ChartStyle {
@@ -32,7 +48,7 @@ export function chartOptions(metric: MetricKey, data: Pick<ChartData, 'series'>,
     plugins,
     scales: { x: { time: true }, y: { range: (_u, min, max) => yRange(min, max, metric) } },
     axes: [
-      { stroke: axisColor, grid: { stroke: 'rgba(128,128,128,0.25)' } },
+      { stroke: axisColor, grid: { stroke: 'rgba(128,128,128,0.25)' }, values: timeAxisValues(labels.lang) },
       {
         stroke: axisColor,
         grid: { stroke: 'rgba(128,128,128,0.25)' },
@@ -43,7 +59,7 @@ export function chartOptions(metric: MetricKey, data: Pick<ChartData, 'series'>,
       },
     ],
     series: [
-      { label: 'time', value: (_u, v) => (v == null ? '–' : new Date(v * 1000).toLocaleString()) },
+      { label: 'time', value: (_u, v) => (v == null ? '–' : formatTime(v * 1000, labels.lang)) },
       ...data.series.map((s) => {
         const color = PALETTE[publishers.indexOf(s.publisher) % PALETTE.length];
         return {
@@ -78,7 +94,7 @@ function yRange(min: number | null, max: number | null, metric: MetricKey): uPlo
 }
 
 /** Floating tooltip with the exact values of every series at the cursor. */
-function tooltipPlugin(metric: MetricKey): uPlot.Plugin {
+function tooltipPlugin(metric: MetricKey, lang: string): uPlot.Plugin {
   let tip: HTMLDivElement;
   return {
     hooks: {
@@ -93,7 +109,7 @@ function tooltipPlugin(metric: MetricKey): uPlot.Plugin {
           return;
         }
         clear(tip);
-        append(tip, h('div', { class: 'tip-time' }, new Date(u.data[0][idx] * 1000).toLocaleString()));
+        append(tip, h('div', { class: 'tip-time' }, formatTime(u.data[0][idx] * 1000, lang)));
         let shown = 0;
         u.series.forEach((s, i) => {
           const v = u.data[i][idx];
@@ -177,7 +193,7 @@ export function createChartPanel(metric: MetricKey, publishers: readonly string[
         clear(plotHost);
         seriesKey = key;
         zoomed = false;
-        plot = new uPlot(chartOptions(metric, data, publishers, labels, style, size(), [tooltipPlugin(metric), markerPlugin]), aligned, plotHost);
+        plot = new uPlot(chartOptions(metric, data, publishers, labels, style, size(), [tooltipPlugin(metric, labels.lang), markerPlugin]), aligned, plotHost);
         plot.over.addEventListener('dblclick', () => panel.resetZoom());
       } else {
         const keep: [number, number] = zoomed ? [plot.scales.x.min ?? xRange[0], plot.scales.x.max ?? xRange[1]] : xRange;

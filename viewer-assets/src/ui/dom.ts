@@ -70,6 +70,9 @@ export function toDatetimeLocal(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
+/** The locale used for times: Japanese or British English (24-hour clock, day before month). */
+export const localeOf = (lang: string) => (lang === 'ja' ? 'ja-JP' : 'en-GB');
+
 export function formatTime(ms: number, lang: string): string {
-  return new Date(ms).toLocaleString(lang === 'ja' ? 'ja-JP' : 'en-GB', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return new Date(ms).toLocaleString(localeOf(lang), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
