@@ -4,10 +4,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ownedLogGroup } from './log-group';
 import { join } from 'node:path';
 import { PerftoolConfig } from '../config';
 import { sqlMigrationsHash } from '../sql-hash';
+import { ownedLogGroup } from './log-group';
 import { Network } from './network';
 import { PerftoolFunction, REPO_ROOT } from './node-function';
 

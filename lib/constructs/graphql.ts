@@ -5,13 +5,13 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ownedLogGroup } from './log-group';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HASURA_ENVIRONMENT, HASURA_PORT, HASURA_START_COMMAND } from '../hasura-env';
 import { HASURA_IMAGE } from '../images';
 import { Database } from './database';
+import { ownedLogGroup } from './log-group';
 import { Network, VPC_CIDR } from './network';
 import { PerftoolFunction, REPO_ROOT } from './node-function';
 

@@ -6,7 +6,6 @@ import * as msk from 'aws-cdk-lib/aws-msk';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ownedLogGroup } from './log-group';
 import { PerftoolConfig } from '../config';
 import {
   KAFKA_PRIVATE_SCRAM_PORT,
@@ -16,6 +15,7 @@ import {
   SINK_CONSUMER_GROUP,
   renderBrokerProperties,
 } from '../kafka-properties';
+import { ownedLogGroup } from './log-group';
 import { Network } from './network';
 import { PerftoolFunction } from './node-function';
 import { peerFor } from './peers';

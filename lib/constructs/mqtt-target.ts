@@ -4,10 +4,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
-import { ownedLogGroup } from './log-group';
 import { PerftoolConfig } from '../config';
 import { NATS_IMAGE } from '../images';
 import { NATS_START_COMMAND, renderNatsConfig } from '../nats-config';
+import { ownedLogGroup } from './log-group';
 import { Network } from './network';
 import { peerFor } from './peers';
 

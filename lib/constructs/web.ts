@@ -7,12 +7,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ownedLogGroup } from './log-group';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PerftoolConfig } from '../config';
 import { contentSecurityPolicy } from '../web/security-headers';
 import { Graphql } from './graphql';
+import { ownedLogGroup } from './log-group';
 import { REPO_ROOT } from './node-function';
 
 export const GRAPHQL_PATH_PATTERN = '/v1/graphql*';
