@@ -47,7 +47,7 @@ const number = (path: string) => `(msg #>> '${path}')::float8`;
 // generic array escaping was the slowest part of a batch); the message texts travel as one string split on
 // U+001E, a character valid JSON text cannot contain, so megabytes of JSON need no escaping. The metric columns
 // are read from the stored jsonb (#>> gives NULL for a missing or null value); decodeRecord has already checked
-// that each is a JSON number, so the casts cannot fail.
+// that each is a JSON number, so a cast fails only on a value PostgreSQL itself refuses (handled below).
 // ORDER BY in the upserts: concurrent batches (other partitions) lock shared bucket and publisher rows in key
 // order, so they queue instead of deadlocking.
 const INGEST_SQL = `

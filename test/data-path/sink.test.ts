@@ -265,3 +265,23 @@ test('bucket views equal a reference aggregation over the raw rows', async () =>
   const pubs = await c.query(`SELECT publisher, result_count::int AS n FROM perftool_publishers WHERE publisher LIKE 'bucket-%' ORDER BY 1`);
   expect(pubs.rows).toEqual(publishers.map((p) => ({ publisher: p, n: 200 })));
 });
+
+test('concurrent batches from different partitions updating the same buckets neither deadlock nor lose counts', async () => {
+  const other = new Client(db.config);
+  await other.connect();
+  try {
+    // Same publishers and time range on both partitions, in opposite orders, so both upserts touch the same rows.
+    const batch = (partition: number) => Array.from({ length: 200 }, (_, i) => resultRecord(i, {
+      name: `concurrent-${i % 5}`, tstampMicros: 1700300000000000n + BigInt(i) * 10_000_000n, writerBytesRate: 1, readerBytesRate: 2,
+    }, 3, { topic: 'concurrent', partition }));
+    const outcomes = await Promise.all([ingestBatch(c, batch(0)), ingestBatch(other, batch(1).reverse())]);
+    expect(outcomes.map((o) => o.stored)).toEqual([200, 200]);
+  } finally {
+    await other.end();
+  }
+  const buckets = await c.query(`SELECT sum(result_count)::int AS n, sum(reader_bytes_rate * result_count)::float8 AS weighted
+    FROM perftool_10min WHERE publisher LIKE 'concurrent-%'`);
+  expect(buckets.rows[0]).toEqual({ n: 400, weighted: 800 });
+  const pubs = await c.query(`SELECT sum(result_count)::int AS n FROM perftool_publishers WHERE publisher LIKE 'concurrent-%'`);
+  expect(pubs.rows[0].n).toBe(400);
+});
