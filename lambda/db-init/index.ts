@@ -28,7 +28,11 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   }
   const client = await connect();
   try {
-    const result = await applyMigrations(client, { defaultPerftoolName });
+    const previous = event.RequestType === 'Update' ? event.OldResourceProperties?.DefaultPerftoolName : undefined;
+    const result = await applyMigrations(client, {
+      defaultPerftoolName,
+      previousDefaultPerftoolName: typeof previous === 'string' ? previous : undefined,
+    });
     logger.info('schema ready', { requestType: event.RequestType, applied: result.applied, schemaVersion: result.schemaVersion });
     return { PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { SchemaVersion: String(result.schemaVersion) } };
   } finally {

@@ -13,6 +13,11 @@ const MIGRATION_LOCK_KEY = 7_263_601_223;
 export interface MigrateOptions {
   /** The MQTT target topic: the viewer's default perftool name. */
   defaultPerftoolName: string;
+  /**
+   * The target topic the `default` row was seeded with before (a CloudFormation Update's old property). If the row
+   * is still exactly that seed, it follows the new topic; a row an operator edited is left alone.
+   */
+  previousDefaultPerftoolName?: string;
   /** Only tests pass this; the Lambda applies the embedded migrations. */
   migrations?: readonly MigrationSource[];
 }
@@ -68,6 +73,13 @@ export async function applyMigrations(client: ClientBase, options: MigrateOption
       }
       await applyOne(client, m, checksum);
       applied.push(m.name);
+    }
+    const previous = options.previousDefaultPerftoolName;
+    if (previous !== undefined && previous !== name) {
+      await client.query(
+        `UPDATE viewer_config SET config = $1 WHERE name = 'default' AND comment IS NULL AND config = $2::jsonb`,
+        [JSON.stringify(defaultViewerConfig(name)), JSON.stringify(defaultViewerConfig(previous))],
+      );
     }
     await client.query(
       `INSERT INTO viewer_config (name, comment, config) VALUES ('default', NULL, $1)

@@ -167,21 +167,34 @@ describe('db-init custom resource handler', () => {
     await db.drop();
   });
 
-  test('Create applies the schema with the target topic as the viewer default; Update is idempotent', async () => {
+  const update = (from: string, to: string): CloudFormationCustomResourceEvent => ({
+    ...base,
+    RequestType: 'Update',
+    PhysicalResourceId: 'perftool-results-schema',
+    ResourceProperties: { ServiceToken: base.ServiceToken, DefaultPerftoolName: to },
+    OldResourceProperties: { ServiceToken: base.ServiceToken, DefaultPerftoolName: from },
+  });
+  const defaultRow = async () => {
+    const c = await open(db);
+    const cfg = await c.query(`SELECT comment, config FROM viewer_config WHERE name = 'default'`);
+    await c.end();
+    return cfg.rows[0];
+  };
+
+  test('Create applies the schema with the target topic as the viewer default; an Update follows a new topic', async () => {
     const created = await withEnv(db.env, () => handler(create({ DefaultPerftoolName: 'my-target' })));
     expect(created).toEqual({ PhysicalResourceId: 'perftool-results-schema', Data: { SchemaVersion: String(MIGRATIONS.length) } });
-    const update: CloudFormationCustomResourceEvent = {
-      ...base,
-      RequestType: 'Update',
-      PhysicalResourceId: 'perftool-results-schema',
-      ResourceProperties: { ServiceToken: base.ServiceToken, DefaultPerftoolName: 'other' },
-      OldResourceProperties: { ServiceToken: base.ServiceToken, DefaultPerftoolName: 'my-target' },
-    };
-    expect(await withEnv(db.env, () => handler(update))).toEqual(created);
+    expect((await defaultRow()).config).toEqual(defaultViewerConfig('my-target'));
+    expect(await withEnv(db.env, () => handler(update('my-target', 'new-target')))).toEqual(created);
+    expect((await defaultRow()).config).toEqual(defaultViewerConfig('new-target'));
+  });
+
+  test('an Update never rewrites a default an operator has edited', async () => {
     const c = await open(db);
-    const cfg = await c.query(`SELECT config FROM viewer_config WHERE name = 'default'`);
+    await c.query(`UPDATE viewer_config SET comment = 'ours' WHERE name = 'default'`);
     await c.end();
-    expect(cfg.rows[0].config.perftool).toEqual({ name: 'my-target', visible: true });
+    await withEnv(db.env, () => handler(update('new-target', 'third-target')));
+    expect(await defaultRow()).toEqual({ comment: 'ours', config: defaultViewerConfig('new-target') });
   });
 
   test('Delete leaves the data alone', async () => {
