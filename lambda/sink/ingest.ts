@@ -17,7 +17,7 @@ export interface BatchOutcome {
   duplicates: number;
 }
 
-interface PreparedBatch {
+export interface PreparedBatch {
   results: ResultRow[];
   rejections: RejectedRow[];
 }
@@ -146,18 +146,23 @@ export async function ingestBatch(client: ClientBase, records: readonly KafkaRec
   return { records: total, ...counts, duplicates: total - counts.stored - counts.rejected };
 }
 
-async function writeBatch(client: ClientBase, { results: r, rejections: x }: PreparedBatch): Promise<{ stored: number; rejected: number }> {
+async function writeBatch(client: ClientBase, batch: PreparedBatch): Promise<{ stored: number; rejected: number }> {
+  const { rows } = await client.query<{ stored: number; rejected: number }>(batchStatement(batch));
+  return rows[0];
+}
+
+/** The batch statement with its parameters (exported for the ingest profile in bench/). */
+export function batchStatement({ results: r, rejections: x }: PreparedBatch): { name: string; text: string; values: string[] } {
   const col = (pick: (row: ResultRow) => string | number | null) => pgArray(r.map(pick));
   const rej = (pick: (row: RejectedRow) => string | number | null) => pgArray(x.map(pick));
   // Named: the connection kept across warm invocations parses and plans this large statement once.
-  const { rows } = await client.query<{ stored: number; rejected: number }>({ name: 'perftool-ingest-batch', text: INGEST_SQL, values: [
+  return { name: 'perftool-ingest-batch', text: INGEST_SQL, values: [
     col((o) => o.topic), col((o) => o.partition), col((o) => o.offset), col((o) => o.kafkaTimestamp),
     col((o) => o.timestamp), col((o) => o.format), r.map((o) => o.msg).join(RECORD_SEPARATOR),
     pgArray(BUCKET_WIDTHS_SECONDS),
     rej((o) => o.topic), rej((o) => o.partition), rej((o) => o.offset), rej((o) => o.kafkaTimestamp),
     rej((o) => o.reason), rej((o) => (o.raw ? `\\x${o.raw.toString('hex')}` : null)),
-  ] });
-  return rows[0];
+  ] };
 }
 
 /** U+001E: never part of valid JSON text (control characters must be escaped inside strings). */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { decodeRecord, isoFromMicros } from '../../lambda/sink/decode-record';
+import { z } from 'zod';
+import { decodeRecord, isoFromMicros, perftoolResultProblem } from '../../lambda/sink/decode-record';
 import { encodeSinetStream } from '../../lambda/shared/sinetstream';
 import { kafkaRecord, perftoolResult } from '../../bench/support/records';
 import { JAVA_V2_HEX, mskEventVector, perftoolResultLines } from './vectors';
@@ -95,4 +96,60 @@ test('arbitrary values and JSON never make decodeRecord throw', () => {
     }),
     { numRuns: 2000 },
   );
+});
+
+/**
+ * The zod schema the sink used before its hand-written checks, kept here as the reference: on any object built
+ * from the fields the sink reads and awkward values, both give the same verdict and the same reason.
+ */
+describe('perftoolResultProblem agrees with the former zod schema', () => {
+  const describeValue = (input: unknown): string => {
+    if (input === undefined) return 'missing';
+    const kind = input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input;
+    const text = JSON.stringify(input) ?? String(input);
+    return `got ${kind} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
+  };
+  const err = { error: (issue: { input?: unknown }) => describeValue(issue.input) };
+  const metric = z.number(err).nullish();
+  const side = z.object({
+    thread_number: z.number(err).int({ error: 'got a non-integer' }).min(-2147483648).max(2147483647).nullish(),
+    msg_bytes_rate: metric, msg_count_rate: metric, error_count_rate: metric, error_count_total: metric, msg_count_total: metric,
+    msg_size_avg: metric, start_time: metric, start_time_ms: metric, end_time: metric, end_time_ms: metric,
+  }, err);
+  const schema = z.object({ name: z.string(err).min(1, { error: 'got an empty string' }), writer: side.nullish(), reader: side.nullish() });
+  const zodReason = (json: Record<string, unknown>): string | null => {
+    const parsed = schema.safeParse(json);
+    if (parsed.success) return null;
+    const issue = parsed.error.issues[0];
+    const path = issue.path.join('.');
+    if (issue.path[0] === 'name') {
+      return issue.message === 'missing' ? 'perftool result lacks "name"' : `perftool result "name" must be a non-empty string (${issue.message})`;
+    }
+    if (issue.path.length === 1) return `perftool result "${path}" must be a JSON object (${issue.message})`;
+    return `non-numeric metric ${path} (${issue.message})`;
+  };
+
+  const awkward = fc.oneof(
+    fc.constantFrom(undefined, null, 0, -0, 1.5, -1, 2147483647, 2147483648, -2147483648, -2147483649, 9007199254740993, 1e300,
+      Infinity, -Infinity, '', '1', 'fast', true, false, [], [1], {}, { a: 1 }, 'x'.repeat(60)),
+    fc.double({ noNaN: true }), fc.integer(), fc.string(), fc.jsonValue(),
+  );
+  const fields = ['thread_number', 'msg_bytes_rate', 'msg_count_rate', 'error_count_rate', 'error_count_total', 'msg_count_total',
+    'msg_size_avg', 'start_time', 'start_time_ms', 'end_time', 'end_time_ms', 'other'];
+  const sideValue = fc.oneof(fc.dictionary(fc.constantFrom(...fields), awkward, { maxKeys: 5 }), awkward);
+  const result = fc.record({ name: awkward, writer: sideValue, reader: sideValue, extra: awkward }, { requiredKeys: [] });
+
+  test('same verdict and reason on arbitrary results', () => {
+    fc.assert(fc.property(result, (json) => {
+      expect(perftoolResultProblem(json)).toBe(zodReason(json));
+    }), { numRuns: 5000 });
+  });
+
+  test('on the precise-reason cases above and on valid results', () => {
+    for (const json of [{ name: 'x', writer: { msg_bytes_rate: Infinity } }, { name: 'x', writer: { thread_number: 3e9 } },
+      { name: 'x', reader: { thread_number: 9007199254740993 } }, { name: null }, base(), { name: 'bare' }]) {
+      expect(perftoolResultProblem(json)).toBe(zodReason(json));
+    }
+    expect(perftoolResultProblem(base())).toBeNull();
+  });
 });

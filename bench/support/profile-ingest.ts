@@ -1,0 +1,55 @@
+/**
+ * Where the sink's time goes on one 10,000-record batch (`npx tsx bench/support/profile-ingest.ts`): the
+ * JavaScript phases timed separately, then EXPLAIN (ANALYZE, BUFFERS) of the batch statement (rolled back).
+ */
+import { Client } from 'pg';
+import { applyMigrations } from '../../lambda/db-init/migrate';
+import { batchStatement, prepareBatch } from '../../lambda/sink/ingest';
+import { resultRecord, seededRandom } from './records';
+import { median, startBenchPostgres } from './postgres';
+
+const RECORDS = 10_000;
+
+async function main() {
+  const pg = await startBenchPostgres();
+  try {
+    const db = await pg.createDatabase('bench_profile');
+    const c = new Client(db.config);
+    await c.connect();
+    await applyMigrations(c, { defaultPerftoolName: 'perftool-sinetstream-target' });
+    const random = seededRandom(1);
+    const records = Array.from({ length: RECORDS }, (_, i) => resultRecord(i, {
+      name: `pi-${String(i % 20).padStart(2, '0')}`, tstampMicros: 1_700_000_000_000_000n + BigInt(Math.floor(i / 20)) * 10_000_000n,
+      writerBytesRate: random() * 1e6, readerBytesRate: random() * 1e6,
+    }, 3, { partition: i % 3 }));
+    const medianOf7 = (fn: () => void) => median(Array.from({ length: 7 }, () => {
+      const t0 = performance.now();
+      fn();
+      return performance.now() - t0;
+    }));
+    const batch = prepareBatch(records);
+    const statement = batchStatement(batch);
+    console.log(`decode + validate (prepareBatch): ${medianOf7(() => prepareBatch(records)).toFixed(1)} ms (median of 7)`);
+    console.log(`build parameters (batchStatement): ${medianOf7(() => batchStatement(batch)).toFixed(1)} ms, ${(statement.values.join('').length / 1e6).toFixed(1)} MB`);
+    let t: number;
+    for (const label of ['cold (empty tables)', 'second batch (fresh coordinates, same buckets)']) {
+      await c.query('BEGIN');
+      const plan = await c.query({ text: `EXPLAIN (ANALYZE, BUFFERS, TIMING) ${statement.text}`, values: statement.values });
+      await c.query('ROLLBACK');
+      console.log(`--- ${label}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
+      t = performance.now();
+      await c.query(statement);
+      console.log(`executed: ${(performance.now() - t).toFixed(1)} ms`);
+      for (const r of records) r.offset += RECORDS;
+      Object.assign(statement, batchStatement(prepareBatch(records)));
+    }
+    await c.end();
+  } finally {
+    await pg.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
