@@ -1,32 +1,19 @@
 import './quiet-logs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { handler as hasuraMetadataHandler } from '../../lambda/hasura-metadata/index';
 import { handler as kafkaAdminHandler } from '../../lambda/kafka-admin/index';
 import { freePort } from '../support/nats-server';
+import { cfnEvent } from './cfn-event';
 
 const secrets = mockClient(SecretsManagerClient);
 beforeEach(() => secrets.reset());
 
 const contextWith = (remainingMs: number) => ({ getRemainingTimeInMillis: () => remainingMs }) as unknown as Context;
 
-function cfnEvent(requestType: 'Create' | 'Update' | 'Delete', resourceType: string, props: Record<string, unknown>, physicalId = 'existing-id') {
-  return {
-    RequestType: requestType,
-    ServiceToken: 'token',
-    ResponseURL: 'https://example.invalid',
-    StackId: 'stack',
-    RequestId: 'req',
-    LogicalResourceId: 'Resource',
-    ResourceType: resourceType,
-    PhysicalResourceId: physicalId,
-    ResourceProperties: { ServiceToken: 'token', ...props },
-    OldResourceProperties: {},
-  } as unknown as CloudFormationCustomResourceEvent;
-}
 
 describe('kafka-admin handler', () => {
   const props = (bootstrap: string) => ({

@@ -11,6 +11,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { isComplete, onEvent } from '../../lambda/msk-public-access/index';
 import { Goal, nextStep } from '../../lambda/msk-public-access/steps';
+import { cfnEvent } from './cfn-event';
 
 const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/PerftoolServer-results/abc-1';
 const BOOTSTRAP_CONFIG = 'arn:aws:kafka:us-east-1:123456789012:configuration/PerftoolServer-bootstrap/c-1';
@@ -20,18 +21,8 @@ const PUBLIC_BROKERS = 'b-1-public.x.kafka.us-east-1.amazonaws.com:9196,b-2-publ
 const kafka = mockClient(KafkaClient);
 
 function event(requestType: 'Create' | 'Update' | 'Delete', goal: Goal = 'public-access'): CloudFormationCustomResourceEvent {
-  return {
-    RequestType: requestType,
-    ServiceToken: 'token',
-    ResponseURL: 'https://example.invalid',
-    StackId: 'stack',
-    RequestId: 'req',
-    LogicalResourceId: 'PublicAccess',
-    ResourceType: 'Custom::MskPublicAccess',
-    PhysicalResourceId: `${CLUSTER}/${goal}`,
-    ResourceProperties: { ServiceToken: 'token', ClusterArn: CLUSTER, LockedConfigurationArn: LOCKED_CONFIG, LockedConfigurationRevision: '1', Goal: goal },
-    OldResourceProperties: {},
-  } as unknown as CloudFormationCustomResourceEvent;
+  const props = { ClusterArn: CLUSTER, LockedConfigurationArn: LOCKED_CONFIG, LockedConfigurationRevision: '1', Goal: goal };
+  return cfnEvent(requestType, 'Custom::MskPublicAccess', props, `${CLUSTER}/${goal}`);
 }
 
 /** A simulated MSK cluster: each accepted update runs for `updatePolls` describe calls, then applies. */
