@@ -35,12 +35,26 @@ export type Step =
 
 export const PUBLIC_ACCESS_TYPE = 'SERVICE_PROVIDED_EIPS';
 
+/**
+ * MSK operation states are not an enum in the API; the known ones are PENDING, UPDATE_IN_PROGRESS, UPDATE_COMPLETE,
+ * UPDATE_FAILED (and ROLLBACK_* variants). Only *_COMPLETE and *_FAILED are final: anything else, including a state
+ * this code has never seen, means an update may still change the cluster's CurrentVersion.
+ */
+export function isOperationFinished(state: string | undefined): boolean {
+  return state === undefined || /_(COMPLETE|FAILED)$/.test(state);
+}
+
 export function nextStep(cluster: ClusterView, target: TargetConfiguration, goal: Goal, latestOperation?: OperationView): Step {
   const configured = cluster.configurationArn === target.arn && cluster.configurationRevision === target.revision;
   const isPublic = cluster.publicAccessType === PUBLIC_ACCESS_TYPE;
   if (cluster.state === 'FAILED') return { action: 'fail', reason: 'the MSK cluster is in state FAILED' };
   if (cluster.state !== 'ACTIVE') return { action: 'wait', reason: `cluster is ${cluster.state}` };
   if (configured && (isPublic || goal === 'locked-configuration')) return { action: 'done' };
+  // The cluster can report ACTIVE while its latest operation is still PENDING: an update sent now would carry a
+  // CurrentVersion that operation is about to replace.
+  if (latestOperation && !isOperationFinished(latestOperation.state)) {
+    return { action: 'wait', reason: `MSK operation ${latestOperation.type ?? 'update'} is ${latestOperation.state}` };
+  }
   // The cluster is ACTIVE but not there yet: if the last update failed, retrying blindly would loop.
   if (latestOperation?.state && /FAILED/.test(latestOperation.state)) {
     return {

@@ -25,14 +25,17 @@ function event(requestType: 'Create' | 'Update' | 'Delete', goal: Goal = 'public
   return cfnEvent(requestType, 'Custom::MskPublicAccess', props, `${CLUSTER}/${goal}`);
 }
 
-/** A simulated MSK cluster: each accepted update runs for `updatePolls` describe calls, then applies. */
-function simulateCluster(opts: { updatePolls: number; failNextUpdate?: boolean }) {
+/**
+ * A simulated MSK cluster: each accepted update first stays PENDING for `pendingPolls` describe calls while the
+ * cluster still reports ACTIVE, then runs for `updatePolls` describe calls (cluster UPDATING), then applies.
+ */
+function simulateCluster(opts: { updatePolls: number; pendingPolls?: number; failNextUpdate?: boolean }) {
   const state = {
     state: 'ACTIVE',
     version: 'K1',
     configArn: BOOTSTRAP_CONFIG,
     publicAccess: 'DISABLED',
-    pending: null as null | { pollsLeft: number; apply: () => void; type: string },
+    pending: null as null | { pendingPollsLeft: number; pollsLeft: number; apply: () => void; type: string },
     operations: [] as Array<{ OperationType: string; OperationState: string; OperationArn: string; StartTime: Date }>,
     updates: [] as string[],
   };
@@ -42,15 +45,32 @@ function simulateCluster(opts: { updatePolls: number; failNextUpdate?: boolean }
       e.name = 'ConflictException';
       throw e;
     }
+    if (state.pending) {
+      // An update sent while another is still pending carries a CurrentVersion that is about to go stale.
+      const e = new Error(`update ${type} sent with CurrentVersion ${currentVersion} while ${state.pending.type} is pending`);
+      e.name = 'BadRequestException';
+      throw e;
+    }
     expect(currentVersion).toBe(state.version);
     state.updates.push(type);
-    state.state = 'UPDATING';
-    state.operations.push({ OperationType: type, OperationState: 'UPDATE_IN_PROGRESS', OperationArn: `op-${state.updates.length}`, StartTime: new Date(1000 * state.updates.length) });
-    state.pending = { pollsLeft: opts.updatePolls, apply, type };
+    const pendingPolls = opts.pendingPolls ?? 0;
+    state.state = pendingPolls > 0 ? 'ACTIVE' : 'UPDATING';
+    state.operations.push({
+      OperationType: type,
+      OperationState: pendingPolls > 0 ? 'PENDING' : 'UPDATE_IN_PROGRESS',
+      OperationArn: `op-${state.updates.length}`,
+      StartTime: new Date(1000 * state.updates.length),
+    });
+    state.pending = { pendingPollsLeft: pendingPolls, pollsLeft: opts.updatePolls, apply, type };
     return {};
   };
   kafka.on(DescribeClusterV2Command).callsFake(() => {
-    if (state.pending && state.pending.pollsLeft-- <= 0) {
+    if (state.pending && state.pending.pendingPollsLeft > 0) {
+      if (--state.pending.pendingPollsLeft === 0) {
+        state.state = 'UPDATING';
+        state.operations.at(-1)!.OperationState = 'UPDATE_IN_PROGRESS';
+      }
+    } else if (state.pending && state.pending.pollsLeft-- <= 0) {
       const op = state.operations.at(-1)!;
       if (opts.failNextUpdate) {
         op.OperationState = 'UPDATE_FAILED';
@@ -139,6 +159,19 @@ describe('MSK public access custom resource', () => {
     expect(kafka.commandCalls(UpdateConnectivityCommand)).toHaveLength(0);
   });
 
+  test('waits while the latest operation is still PENDING even though the cluster reports ACTIVE', async () => {
+    const cluster = simulateCluster({ updatePolls: 2, pendingPolls: 3 });
+    await isComplete(event('Create'));
+    // The cluster says ACTIVE for the next polls; a second update now would carry a stale CurrentVersion.
+    expect(cluster.state).toBe('ACTIVE');
+    await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
+    expect(cluster.updates).toEqual(['UPDATE_CLUSTER_CONFIGURATION']);
+    const { result } = await pollUntilComplete(30);
+    expect(cluster.updates).toEqual(['UPDATE_CLUSTER_CONFIGURATION', 'UPDATE_CONNECTIVITY']);
+    expect(kafka.commandCalls(UpdateConnectivityCommand)[0].args[0].input.CurrentVersion).toBe('K2');
+    expect(result).toEqual({ IsComplete: true, Data: { PublicBootstrapBrokers: PUBLIC_BROKERS } });
+  });
+
   test('is idempotent: on an already public, locked cluster it changes nothing', async () => {
     const cluster = simulateCluster({ updatePolls: 0 });
     cluster.configArn = LOCKED_CONFIG;
@@ -188,6 +221,17 @@ describe('nextStep', () => {
     [{ state: 'FAILED' }, 'fail'],
   ])('%p → %s', (override, action) => {
     expect(nextStep({ ...base, ...override }, target, 'public-access').action).toBe(action);
+  });
+
+  test.each([
+    ['PENDING', 'wait'],
+    ['UPDATE_IN_PROGRESS', 'wait'],
+    ['ROLLBACK_IN_PROGRESS', 'wait'],
+    ['SOME_FUTURE_STATE', 'wait'],
+    ['UPDATE_COMPLETE', 'update-configuration'],
+    ['UPDATE_FAILED', 'fail'],
+  ])('an ACTIVE cluster whose latest operation is %s → %s', (state, action) => {
+    expect(nextStep(base, target, 'public-access', { type: 'UPDATE_CONNECTIVITY', state, arn: 'op-9' }).action).toBe(action);
   });
 
   test('the ACL-enforcement goal is done once the locked configuration is in place', () => {
