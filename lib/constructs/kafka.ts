@@ -13,7 +13,8 @@ import {
   KAFKA_USERS,
   KafkaUserRole,
   SINK_CONSUMER_GROUP,
-  renderBrokerProperties,
+  BOOTSTRAP_BROKER_PROPERTIES,
+  renderLockedBrokerProperties,
 } from '../kafka-properties';
 import { ownedLogGroup } from './log-group';
 import { Network } from './network';
@@ -80,15 +81,16 @@ export class Kafka extends Construct {
       this.securityGroup.addIngressRule(peerFor(cidr), ec2.Port.tcp(KAFKA_PUBLIC_SCRAM_PORT), `Public SASL/SCRAM from ${cidr}`);
     }
 
-    const configuration = (name: string, allowEveryoneIfNoAclFound: boolean) =>
+    const configuration = (name: string, allowEveryoneIfNoAclFound: boolean, serverProperties: string) =>
       new msk.CfnConfiguration(this, `${name}Configuration`, {
         name: `${stackName}-${name.toLowerCase()}`,
         description: `perftool broker settings, allow.everyone.if.no.acl.found=${allowEveryoneIfNoAclFound}`,
         kafkaVersionsList: [config.kafkaVersion],
-        serverProperties: renderBrokerProperties({ allowEveryoneIfNoAclFound, replicationFactor: config.resultTopicReplication }),
+        serverProperties,
       });
-    const bootstrapConfiguration = configuration('Bootstrap', true);
-    const lockedConfiguration = configuration('Locked', false);
+    // Independent of the configuration keys, so no later deploy makes a new permissive revision (see kafka-properties).
+    const bootstrapConfiguration = configuration('Bootstrap', true, BOOTSTRAP_BROKER_PROPERTIES);
+    const lockedConfiguration = configuration('Locked', false, renderLockedBrokerProperties({ replicationFactor: config.resultTopicReplication }));
 
     const brokerLogs = ownedLogGroup(this, 'BrokerLogs');
     this.cluster = new msk.CfnCluster(this, 'Cluster', {

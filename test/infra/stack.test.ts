@@ -85,6 +85,21 @@ describe('kafka', () => {
     expect(cluster.Properties.ConfigurationInfo.Arn).toEqual({ 'Fn::GetAtt': [bootstrapId, 'Arn'] });
   });
 
+  test('no configuration key changes the Bootstrap configuration: CloudFormation never re-applies the permissive revision', () => {
+    const mskConfigurations = (template: Template, s: PerftoolStack) => {
+      const props = (name: string) => template.toJSON().Resources[id(s.kafka.node.findChild(name))].Properties;
+      return { bootstrap: props('BootstrapConfiguration'), locked: props('LockedConfiguration') };
+    };
+    const base = mskConfigurations(t, stack);
+    const changed = synthesise({ resultTopicReplication: 3, kafkaBrokerCount: 4, resultTopicPartitions: 8, dbDeletionProtection: false });
+    const other = mskConfigurations(changed.template, changed.stack);
+    expect(other.bootstrap).toEqual(base.bootstrap);
+    // The operator settings go to the Locked configuration (a new revision the custom resource applies).
+    expect(other.locked.ServerProperties).not.toEqual(base.locked.ServerProperties);
+    expect(other.locked.ServerProperties).toContain('default.replication.factor=3');
+    expect(base.bootstrap.ServerProperties).not.toMatch(/replication|insync/);
+  });
+
   test('three AmazonMSK_ secrets encrypted with the customer key, all associated with the cluster', () => {
     const keyId = id(stack.kafka.scramKey);
     const secrets = resources(t, 'AWS::SecretsManager::Secret').filter(([, r]) => JSON.stringify(r.Properties.Name ?? '').includes('AmazonMSK_'));
