@@ -74,7 +74,12 @@ export const configSchema = z
     kafkaInstanceType: z.string().regex(/^kafka\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an MSK broker type such as kafka.t3.small').default('kafka.t3.small'),
     /** Brokers in total; the VPC has 2 AZs and MSK needs a multiple of the AZ count. */
     kafkaBrokerCount: int(z.number().min(2, 'must be a multiple of 2 (one per AZ), at least 2').refine((n) => n % 2 === 0, 'must be a multiple of 2 (one per AZ)')).default(2),
-    kafkaVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be an MSK Kafka version such as 3.6.0').default('3.6.0'),
+    // MSK names versions like 3.6.0, 3.8.x (latest patch) and 3.9.x.kraft (KRaft mode). 3.8.x is the version MSK
+    // recommends, without an end-of-support date (checked 2026; see docs/readme-infra.md).
+    kafkaVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.(\d+|x)(\.kraft)?$/, 'must be an MSK Kafka version such as 3.8.x, 3.6.0 or 3.9.x.kraft')
+      .default('3.8.x'),
     kafkaVolumeGiB: int(z.number().min(1, 'must be 1-16384 GiB').max(16384, 'must be 1-16384 GiB')).default(10),
     resultTopicPartitions: int(z.number().min(1, 'must be 1-1000').max(1000, 'must be 1-1000')).default(2),
     resultTopicReplication: int(z.number().min(1, 'must be at least 1')).default(2),

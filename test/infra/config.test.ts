@@ -36,10 +36,15 @@ describe('configuration', () => {
       dbInstanceType: 'db.t4g.micro',
       kafkaInstanceType: 'kafka.t3.small',
       kafkaBrokerCount: 2,
+      kafkaVersion: '3.8.x',
       dbDeletionProtection: true,
     });
     expect(defaults.webHostname).toBeUndefined();
     expect(fromCdkJson()).toEqual(defaults);
+  });
+
+  test.each(['3.6.0', '3.8.x', '3.9.x', '3.9.x.kraft', '4.0.x.kraft'])('MSK version string %s is accepted as is', (version) => {
+    expect(fromCdkJson({ kafkaVersion: version }).kafkaVersion).toBe(version);
   });
 
   test('command-line values (strings) are parsed: numbers, booleans, comma-separated CIDR lists', () => {
@@ -73,6 +78,8 @@ describe('configuration', () => {
     [{ dbUser: 'rdsadmin' }, 'invalid configuration perftool:dbUser = "rdsadmin": must not be a name RDS or PostgreSQL reserves'],
     [{ postgresVersion: '15' }, `invalid configuration perftool:postgresVersion = "15": must be '16' or '17'`],
     [{ dbDeletionProtection: 'yes' }, 'invalid configuration perftool:dbDeletionProtection = "yes": must be true or false'],
+    [{ kafkaVersion: '3.8' }, 'invalid configuration perftool:kafkaVersion = "3.8": must be an MSK Kafka version such as 3.8.x, 3.6.0 or 3.9.x.kraft'],
+    [{ kafkaVersion: 'latest' }, 'invalid configuration perftool:kafkaVersion = "latest": must be an MSK Kafka version such as 3.8.x, 3.6.0 or 3.9.x.kraft'],
     [{ kafkaBrokerCount: '3' }, 'invalid configuration perftool:kafkaBrokerCount = "3": must be a multiple of 2 (one per AZ)'],
     [{ resultTopicReplication: 3 }, 'invalid configuration perftool:resultTopicReplication = 3: must not exceed kafkaBrokerCount (2)'],
     [{ mqttTlsCertificateArn: 'arn:aws:iam::123456789012:server-certificate/x' }, 'invalid configuration perftool:mqttTlsCertificateArn = "arn:aws:iam::123456789012:server-certificate/x": must be an ACM certificate ARN (in the stack region, for the NLB TLS listener)'],
