@@ -12,4 +12,9 @@ export const MIGRATIONS: readonly MigrationSource[] = [
     name: "002_timescaledb",
     sql: "-- Use TimescaleDB where the server has it (not on RDS). Guarded so plain PostgreSQL skips it; the sink keeps\n-- the same maintained buckets on both paths, so the views behave identically either way.\nDO $$\nBEGIN\n  IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')\n     AND current_setting('shared_preload_libraries', true) LIKE '%timescaledb%' THEN\n    CREATE EXTENSION IF NOT EXISTS timescaledb;\n    -- EXECUTE: create_hypertable only exists once the extension does.\n    EXECUTE $sql$SELECT create_hypertable('perftool', 'timestamp', if_not_exists => TRUE, migrate_data => TRUE)$sql$;\n  END IF;\nEND $$;\n",
   },
+  {
+    version: 3,
+    name: "003_message_json_text",
+    sql: "-- Keep each message's JSON text exactly as received (json stores the text; jsonb re-encodes it: key order,\n-- duplicate keys, whitespace and number spelling are lost). The sink reads the serving values from the JSON it\n-- has parsed anyway, so nothing queries msg inside the database, and checking JSON text is several times\n-- cheaper than building jsonb for every stored record.\nALTER TABLE perftool_message ALTER COLUMN msg TYPE json USING msg::json;\n",
+  },
 ];

@@ -17,9 +17,28 @@ export interface KafkaCoordinates {
 }
 
 /**
- * A record that passed validation. The metric columns are taken from `msg` by the batch statement itself
- * (PostgreSQL parses the JSON once anyway to store it); validation here guarantees those casts succeed.
+ * The `perftool` columns of one result, read from the already parsed JSON (SPEC §3.3, the original trigger's
+ * mapping): a missing or null value is null. Windows are epoch seconds (`*_time_ms` / 1000, else `*_time`).
  */
+export interface ServingValues {
+  reader_bytes_rate: number | null;
+  writer_bytes_rate: number | null;
+  reader_count_rate: number | null;
+  writer_count_rate: number | null;
+  reader_error_rate: number | null;
+  writer_error_rate: number | null;
+  reader_error_count: number | null;
+  writer_error_count: number | null;
+  reader_msg_count: number | null;
+  writer_msg_count: number | null;
+  reader_msg_size_avg: number | null;
+  writer_msg_size_avg: number | null;
+  thread_number: number | null;
+  window_start: number | null;
+  window_end: number | null;
+}
+
+/** A record that passed validation: the raw JSON text to keep and the values the serving row is made of. */
 export interface ResultRow extends KafkaCoordinates {
   format: 'v3' | 'v2' | 'json';
   /** SINETStream tstamp (µs precision), or the Kafka timestamp for plain JSON values. */
@@ -29,6 +48,7 @@ export interface ResultRow extends KafkaCoordinates {
   /** The record value as received (base64), kept in case PostgreSQL refuses the row and it must be rejected. */
   valueBase64: string;
   publisher: string;
+  serving: ServingValues;
 }
 
 export interface RejectedRow extends KafkaCoordinates {
@@ -133,7 +153,7 @@ export function decodeRecord(record: KafkaRecord): DecodedRecord {
   if (!isObject(json)) return reject(`perftool result is not a JSON object (${describe(json)})`, raw);
   const problem = perftoolResultProblem(json);
   if (problem !== null) return reject(problem, raw);
-  const { name, writer } = json as unknown as PerftoolResult;
+  const { name, writer, reader } = json as unknown as PerftoolResult;
 
   let timestamp: string | null;
   if (decoded.tstampMicros === null) {
@@ -144,8 +164,10 @@ export function decodeRecord(record: KafkaRecord): DecodedRecord {
     if (timestamp === null) return reject(`SINETStream tstamp ${decoded.tstampMicros} µs is outside years 1970-9999`, raw);
   }
   // The window columns come from writer.*_time(_ms); refuse here what PostgreSQL could not store.
-  if (!windowEdgeInRange(writer, 'start')) return reject('writer.start_time is outside years 1970-9999', raw);
-  if (!windowEdgeInRange(writer, 'end')) return reject('writer.end_time is outside years 1970-9999', raw);
+  const windowStart = windowEdgeSeconds(writer, 'start');
+  if (windowStart === undefined) return reject('writer.start_time is outside years 1970-9999', raw);
+  const windowEnd = windowEdgeSeconds(writer, 'end');
+  if (windowEnd === undefined) return reject('writer.end_time is outside years 1970-9999', raw);
 
   return {
     kind: 'result',
@@ -159,15 +181,37 @@ export function decodeRecord(record: KafkaRecord): DecodedRecord {
       msg: text,
       valueBase64: record.value,
       publisher: name,
+      serving: {
+        reader_bytes_rate: reader?.msg_bytes_rate ?? null,
+        writer_bytes_rate: writer?.msg_bytes_rate ?? null,
+        reader_count_rate: reader?.msg_count_rate ?? null,
+        writer_count_rate: writer?.msg_count_rate ?? null,
+        reader_error_rate: reader?.error_count_rate ?? null,
+        writer_error_rate: writer?.error_count_rate ?? null,
+        reader_error_count: reader?.error_count_total ?? null,
+        writer_error_count: writer?.error_count_total ?? null,
+        reader_msg_count: reader?.msg_count_total ?? null,
+        writer_msg_count: writer?.msg_count_total ?? null,
+        reader_msg_size_avg: reader?.msg_size_avg ?? null,
+        writer_msg_size_avg: writer?.msg_size_avg ?? null,
+        thread_number: writer?.thread_number ?? reader?.thread_number ?? null,
+        window_start: windowStart,
+        window_end: windowEnd,
+      },
     },
   };
 }
 
-/** The writer's window edge as the batch statement reads it: `*_time_ms`, else `*_time` (seconds); absent is fine. */
-function windowEdgeInRange(writer: Side | null | undefined, edge: 'start' | 'end'): boolean {
+/**
+ * The writer's window edge in epoch seconds: `*_time_ms` / 1000, else `*_time`; null when absent, undefined when
+ * outside years 1970-9999 (PostgreSQL could not store it).
+ */
+function windowEdgeSeconds(writer: Side | null | undefined, edge: 'start' | 'end'): number | null | undefined {
   const seconds = writer?.[`${edge}_time`];
   const ms = writer?.[`${edge}_time_ms`] ?? (seconds == null ? null : seconds * 1000);
-  return ms == null || (ms >= 0 && ms <= MAX_ISO_MS);
+  if (ms == null) return null;
+  if (ms < 0 || ms > MAX_ISO_MS) return undefined;
+  return writer?.[`${edge}_time_ms`] == null ? (seconds as number) : ms / 1000;
 }
 
 function isoFromMillis(ms: number | null | undefined): string | null {

@@ -4,7 +4,7 @@
  * nothing twice), the `perftool` rows, the time buckets and the publisher summary; plus the rejections.
  */
 import type { ClientBase } from 'pg';
-import { decodeRecord, type KafkaRecord, type RejectedRow, type ResultRow } from './decode-record';
+import { decodeRecord, type KafkaRecord, type RejectedRow, type ResultRow, type ServingValues } from './decode-record';
 
 export interface BatchOutcome {
   /** Records in the batch (repeats of the same Kafka coordinates within the batch count once). */
@@ -28,59 +28,66 @@ export interface PreparedBatch {
  */
 export const BUCKET_WIDTHS_SECONDS = [30, 60, 120, 600] as const;
 
-/** perftool column → path in the result JSON (SPEC §3.3; the original's trigger mapping, set-based here). */
-const METRIC_PATHS = {
-  reader_bytes_rate: '{reader,msg_bytes_rate}',
-  writer_bytes_rate: '{writer,msg_bytes_rate}',
-  reader_count_rate: '{reader,msg_count_rate}',
-  writer_count_rate: '{writer,msg_count_rate}',
-  reader_error_rate: '{reader,error_count_rate}',
-  writer_error_rate: '{writer,error_count_rate}',
-  reader_error_count: '{reader,error_count_total}',
-  writer_error_count: '{writer,error_count_total}',
-} as const;
-const METRICS = Object.keys(METRIC_PATHS) as (keyof typeof METRIC_PATHS)[];
+/** The 8 charted metrics: each gets a sum and a non-null count in the buckets. */
+const METRICS = [
+  'reader_bytes_rate', 'writer_bytes_rate', 'reader_count_rate', 'writer_count_rate',
+  'reader_error_rate', 'writer_error_rate', 'reader_error_count', 'writer_error_count',
+] as const satisfies readonly (keyof ServingValues)[];
+/** Every double precision column of `perftool` sent as a float8 array (the window edges go through to_timestamp). */
+const FLOAT_COLUMNS = [...METRICS, 'reader_msg_count', 'writer_msg_count', 'reader_msg_size_avg', 'writer_msg_size_avg'] as const;
 const list = (items: readonly string[], sep = ', ') => items.join(sep);
-const number = (path: string) => `(msg #>> '${path}')::float8`;
+
+/** Parameter positions of the batch statement, in the order batchStatement() sends the values. */
+const RESULT_PARAMS = ['topic', 'kafka_partition', 'kafka_offset', 'kafka_timestamp', 'tstamp', 'format', 'msg', 'publisher',
+  ...FLOAT_COLUMNS, 'thread_number', 'window_start', 'window_end', 'widths'] as const;
+const REJECTION_PARAMS = ['topic', 'kafka_partition', 'kafka_offset', 'kafka_timestamp', 'reason', 'raw'] as const;
+const param = (name: (typeof RESULT_PARAMS)[number]) => `$${RESULT_PARAMS.indexOf(name) + 1}`;
+const rejectionParam = (name: (typeof REJECTION_PARAMS)[number]) => `$${RESULT_PARAMS.length + REJECTION_PARAMS.indexOf(name) + 1}`;
 
 // One statement = one transaction and one round trip. Parameters are array literals built here (node-pg's
 // generic array escaping was the slowest part of a batch); the message texts travel as one string split on
-// U+001E, a character valid JSON text cannot contain, so megabytes of JSON need no escaping. The metric columns
-// are read from the stored jsonb (#>> gives NULL for a missing or null value); decodeRecord has already checked
-// that each is a JSON number, so a cast fails only on a value PostgreSQL itself refuses (handled below).
+// U+001E, a character valid JSON text cannot contain, so megabytes of JSON need no escaping. The serving values
+// were read from the JSON decodeRecord parsed anyway and travel as float8 arrays (JavaScript's shortest
+// round-trip form, so exact); PostgreSQL only checks and stores the JSON text.
+// Only rows newly inserted into perftool_message (joined back on their coordinates) reach perftool, the buckets
+// and the publisher summary, so a redelivery counts nothing twice.
 // ORDER BY in the upserts: concurrent batches (other partitions) lock shared bucket and publisher rows in key
 // order, so they queue instead of deadlocking.
 const INGEST_SQL = `
 WITH fresh AS (
   INSERT INTO perftool_message (topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg)
-  SELECT topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg::jsonb
-    FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::text[],
-                string_to_array($7::text, chr(30)))
+  SELECT topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg::json
+    FROM unnest(${param('topic')}::text[], ${param('kafka_partition')}::integer[], ${param('kafka_offset')}::bigint[],
+                ${param('kafka_timestamp')}::timestamptz[], ${param('tstamp')}::timestamptz[], ${param('format')}::text[],
+                string_to_array(${param('msg')}::text, chr(30)))
          AS t(topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg)
   ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING
-  -- Only rows inserted now come back; the values are taken from the stored jsonb right here, so the
-  -- megabytes of JSON never pass through the CTE.
-  RETURNING tstamp AS ts, msg ->> 'name' AS publisher,
-         ${list(METRICS.map((m) => `${number(METRIC_PATHS[m])} AS ${m}`), ',\n         ')},
-         coalesce(${number('{writer,thread_number}')}, ${number('{reader,thread_number}')})::integer AS thread_number,
-         ${number('{reader,msg_count_total}')} AS reader_msg_count,
-         ${number('{writer,msg_count_total}')} AS writer_msg_count,
-         ${number('{reader,msg_size_avg}')} AS reader_msg_size_avg,
-         ${number('{writer,msg_size_avg}')} AS writer_msg_size_avg,
-         to_timestamp(coalesce(${number('{writer,start_time_ms}')} / 1000, ${number('{writer,start_time}')})) AS window_start,
-         to_timestamp(coalesce(${number('{writer,end_time_ms}')} / 1000, ${number('{writer,end_time}')})) AS window_end
+  RETURNING topic, kafka_partition, kafka_offset
+),
+-- Usually every row is new: then the values are read straight from the arrays (the count is an InitPlan run
+-- once; a one-time filter skips the other branch). Only a batch with earlier-delivered records pays the join.
+batch AS (
+  SELECT * FROM unnest(${param('topic')}::text[], ${param('kafka_partition')}::integer[], ${param('kafka_offset')}::bigint[],
+                       ${param('tstamp')}::timestamptz[], ${param('publisher')}::text[],
+                       ${list(FLOAT_COLUMNS.map((c) => `${param(c)}::float8[]`))},
+                       ${param('thread_number')}::integer[], ${param('window_start')}::float8[], ${param('window_end')}::float8[])
+         AS v(topic, kafka_partition, kafka_offset, ts, publisher, ${list(FLOAT_COLUMNS)}, thread_number, window_start, window_end)
+),
+results AS (
+  SELECT * FROM batch WHERE (SELECT count(*) FROM fresh) = cardinality(${param('kafka_offset')}::bigint[])
+  UNION ALL
+  SELECT batch.* FROM batch JOIN fresh USING (topic, kafka_partition, kafka_offset)
+   WHERE (SELECT count(*) FROM fresh) < cardinality(${param('kafka_offset')}::bigint[])
 ),
 serving AS (
-  INSERT INTO perftool ("timestamp", publisher, ${list(METRICS)}, thread_number, reader_msg_count, writer_msg_count,
-                        reader_msg_size_avg, writer_msg_size_avg, window_start, window_end)
-  SELECT ts, publisher, ${list(METRICS)}, thread_number, reader_msg_count, writer_msg_count,
-         reader_msg_size_avg, writer_msg_size_avg, window_start, window_end
-    FROM fresh
+  INSERT INTO perftool ("timestamp", publisher, ${list(FLOAT_COLUMNS)}, thread_number, window_start, window_end)
+  SELECT ts, publisher, ${list(FLOAT_COLUMNS)}, thread_number, to_timestamp(window_start), to_timestamp(window_end)
+    FROM results
 ),
 partial AS (
   SELECT publisher, date_bin('30 seconds', ts, timestamptz 'epoch') AS bucket, count(*)::integer AS result_count,
          ${list(METRICS.map((m) => `sum(${m}) AS ${m}_sum, count(${m})::integer AS ${m}_n`), ',\n         ')}
-    FROM fresh GROUP BY 1, 2
+    FROM results GROUP BY 1, 2
 ),
 buckets AS (
   INSERT INTO perftool_rollup AS r (width_seconds, publisher, bucket, result_count,
@@ -88,7 +95,7 @@ buckets AS (
   SELECT w.width_seconds, p.publisher, date_bin(make_interval(secs => w.width_seconds), p.bucket, timestamptz 'epoch'),
          sum(p.result_count),
          ${list(METRICS.map((m) => `coalesce(sum(p.${m}_sum), 0), sum(p.${m}_n)`), ',\n         ')}
-    FROM partial p CROSS JOIN unnest($8::integer[]) AS w(width_seconds)
+    FROM partial p CROSS JOIN unnest(${param('widths')}::integer[]) AS w(width_seconds)
    GROUP BY 1, 2, 3
    ORDER BY 1, 2, 3
   ON CONFLICT (width_seconds, publisher, bucket) DO UPDATE SET
@@ -97,7 +104,7 @@ buckets AS (
 ),
 publishers AS (
   INSERT INTO perftool_publishers AS p (publisher, first_seen, last_seen, result_count)
-  SELECT publisher, min(ts), max(ts), count(*) FROM fresh GROUP BY publisher ORDER BY publisher
+  SELECT publisher, min(ts), max(ts), count(*) FROM results GROUP BY publisher ORDER BY publisher
   ON CONFLICT (publisher) DO UPDATE SET
      first_seen = least(p.first_seen, excluded.first_seen),
      last_seen = greatest(p.last_seen, excluded.last_seen),
@@ -105,7 +112,9 @@ publishers AS (
 ),
 rejected AS (
   INSERT INTO perftool_rejected (topic, kafka_partition, kafka_offset, kafka_timestamp, reason, raw)
-  SELECT * FROM unnest($9::text[], $10::integer[], $11::bigint[], $12::timestamptz[], $13::text[], $14::bytea[])
+  SELECT * FROM unnest(${rejectionParam('topic')}::text[], ${rejectionParam('kafka_partition')}::integer[],
+                       ${rejectionParam('kafka_offset')}::bigint[], ${rejectionParam('kafka_timestamp')}::timestamptz[],
+                       ${rejectionParam('reason')}::text[], ${rejectionParam('raw')}::bytea[])
   ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING
   RETURNING 1
 )
@@ -155,13 +164,22 @@ async function writeBatch(client: ClientBase, batch: PreparedBatch): Promise<{ s
 export function batchStatement({ results: r, rejections: x }: PreparedBatch): { name: string; text: string; values: string[] } {
   const col = (pick: (row: ResultRow) => string | number | null) => pgArray(r.map(pick));
   const rej = (pick: (row: RejectedRow) => string | number | null) => pgArray(x.map(pick));
+  const resultValues: Record<(typeof RESULT_PARAMS)[number], string> = {
+    topic: col((o) => o.topic), kafka_partition: col((o) => o.partition), kafka_offset: col((o) => o.offset),
+    kafka_timestamp: col((o) => o.kafkaTimestamp), tstamp: col((o) => o.timestamp), format: col((o) => o.format),
+    msg: r.map((o) => o.msg).join(RECORD_SEPARATOR), publisher: col((o) => o.publisher),
+    ...(Object.fromEntries(FLOAT_COLUMNS.map((c) => [c, col((o) => o.serving[c])])) as Record<(typeof FLOAT_COLUMNS)[number], string>),
+    thread_number: col((o) => o.serving.thread_number), window_start: col((o) => o.serving.window_start),
+    window_end: col((o) => o.serving.window_end), widths: pgArray(BUCKET_WIDTHS_SECONDS),
+  };
+  const rejectionValues: Record<(typeof REJECTION_PARAMS)[number], string> = {
+    topic: rej((o) => o.topic), kafka_partition: rej((o) => o.partition), kafka_offset: rej((o) => o.offset),
+    kafka_timestamp: rej((o) => o.kafkaTimestamp), reason: rej((o) => o.reason),
+    raw: rej((o) => (o.raw ? `\\x${o.raw.toString('hex')}` : null)),
+  };
   // Named: the connection kept across warm invocations parses and plans this large statement once.
   return { name: 'perftool-ingest-batch', text: INGEST_SQL, values: [
-    col((o) => o.topic), col((o) => o.partition), col((o) => o.offset), col((o) => o.kafkaTimestamp),
-    col((o) => o.timestamp), col((o) => o.format), r.map((o) => o.msg).join(RECORD_SEPARATOR),
-    pgArray(BUCKET_WIDTHS_SECONDS),
-    rej((o) => o.topic), rej((o) => o.partition), rej((o) => o.offset), rej((o) => o.kafkaTimestamp),
-    rej((o) => o.reason), rej((o) => (o.raw ? `\\x${o.raw.toString('hex')}` : null)),
+    ...RESULT_PARAMS.map((p) => resultValues[p]), ...REJECTION_PARAMS.map((p) => rejectionValues[p]),
   ] };
 }
 
@@ -170,10 +188,18 @@ const RECORD_SEPARATOR = '\x1e';
 
 /** A PostgreSQL array literal; numbers are written in JavaScript's shortest round-trip form. */
 export function pgArray(values: readonly (string | number | null)[]): string {
-  const element = (v: string | number | null) =>
-    v === null ? 'NULL' : typeof v === 'number' ? String(v) : `"${/["\\]/.test(v) ? v.replace(/["\\]/g, '\\$&') : v}"`;
-  return `{${values.map(element).join(',')}}`;
+  let literal = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) literal += ',';
+    if (v === null) literal += 'NULL';
+    else if (typeof v === 'number') literal += v;
+    else literal += `"${NEEDS_ESCAPE.test(v) ? v.replace(ESCAPED, '\\$&') : v}"`;
+  }
+  return `${literal}}`;
 }
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPED = /["\\]/g;
 
 /** SQLSTATE class 22 (data exception): PostgreSQL refused a value itself, e.g. a JSON \u0000 or a lone surrogate. */
 function isRefusedValue(err: unknown): boolean {

@@ -27,8 +27,24 @@ test('the MSK event vector decodes to exactly the row of vectors/sinetstream.md'
       msg: perftoolResultLines()[0],
       valueBase64: record.value,
       publisher: 'perftool-sinetstream-target',
+      serving: {
+        reader_bytes_rate: 480368.0981595092, writer_bytes_rate: 481846.1538461538,
+        reader_count_rate: 460.12269938650303, writer_count_rate: 461.53846153846155,
+        reader_error_rate: 0, writer_error_rate: 0, reader_error_count: 0, writer_error_count: 0,
+        reader_msg_count: 300, writer_msg_count: 300, reader_msg_size_avg: 1044, writer_msg_size_avg: 1044,
+        thread_number: 0, window_start: 1648491955.007, window_end: 1648491955.657,
+      },
     },
   });
+});
+
+test('serving values: a missing or null metric is null, thread_number falls back to the reader, windows prefer *_ms', () => {
+  const d = decodeRecord(kafkaRecord(1, v3({ name: 'p', writer: { msg_bytes_rate: 5, start_time: 1700000000.25, end_time_ms: 1700000000900, end_time: 1 },
+    reader: { thread_number: 3, error_count_total: null, msg_count_rate: 0 } })));
+  expect(d).toMatchObject({ kind: 'result', row: { serving: {
+    writer_bytes_rate: 5, reader_bytes_rate: null, reader_error_count: null, reader_count_rate: 0, writer_count_rate: null,
+    thread_number: 3, window_start: 1700000000.25, window_end: 1700000000.9,
+  } } });
 });
 
 test('plain JSON takes the Kafka timestamp; v2 takes its tstamp', () => {
