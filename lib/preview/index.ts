@@ -14,6 +14,7 @@ import { connectionConfig } from '../../lambda/shared/db';
 import { buildViewer } from './build-viewer';
 import { createHasuraStandInSchema, hasuraTypeParsers, runGraphqlRequest } from './graphql-endpoint';
 import { seedHistory, startLiveResults } from './seed';
+import { contentSecurityPolicy } from '../web/security-headers';
 
 export interface SeedOptions {
   /** Days of synthetic history (default 3). */
@@ -44,11 +45,8 @@ export interface Preview {
   close(): Promise<void>;
 }
 
-/**
- * The CSP the viewer is built to run under (CloudFront's response headers policy should send the same):
- * no inline script or style, GraphQL on the same origin.
- */
-export const VIEWER_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/** The CSP the viewer runs under: the same text CloudFront sends without a custom domain. */
+export const VIEWER_CSP = contentSecurityPolicy();
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

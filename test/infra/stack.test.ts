@@ -7,6 +7,7 @@ import { IConstruct } from 'constructs';
 import { PerftoolStack } from '../../lib/perftool-stack';
 import { renderNatsConfig } from '../../lib/nats-config';
 import { HASURA_IMAGE, NATS_IMAGE } from '../../lib/images';
+import { VIEWER_CSP } from '../../lib/preview';
 import { CUSTOM_DOMAIN, Synthesised, logicalIdOf, synthesise } from './synth';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
@@ -384,10 +385,12 @@ describe('web', () => {
     expect(h.StrictTransportSecurity.AccessControlMaxAgeSec).toBeGreaterThanOrEqual(31536000);
     expect(h.ContentTypeOptions.Override).toBe(true);
     expect(h.FrameOptions.FrameOption).toBe('DENY');
-    expect(h.ContentSecurityPolicy.ContentSecurityPolicy).toContain("connect-src 'self' wss://*.cloudfront.net");
+    // The default distribution sends exactly what the viewer is tested under in the local preview.
+    expect(h.ContentSecurityPolicy.ContentSecurityPolicy).toBe(VIEWER_CSP);
+    expect(h.ContentSecurityPolicy.Override).toBe(true);
     const [, customPolicy] = only(custom.template, 'AWS::CloudFront::ResponseHeadersPolicy');
     expect(customPolicy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy).toContain(
-      "connect-src 'self' wss://perftool.example.org",
+      "connect-src 'self' wss://perftool.example.org;",
     );
   });
 

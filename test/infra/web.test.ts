@@ -32,4 +32,13 @@ describe('content security policy', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).not.toContain("script-src 'self' 'unsafe");
   });
+
+  test.each([[undefined], ['perftool.example.org']])('no unsafe-inline, no wildcard host, connect-src same origin only (host %s)', (host) => {
+    const csp = contentSecurityPolicy(host);
+    const directives = Object.fromEntries(csp.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)]));
+    expect(directives['style-src']).toEqual(["'self'"]);
+    expect(directives['script-src']).toEqual(["'self'"]);
+    expect(directives['connect-src']).toEqual(host ? ["'self'", `wss://${host}`] : ["'self'"]);
+    expect(csp).not.toMatch(/unsafe|\*/);
+  });
 });
