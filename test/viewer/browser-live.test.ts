@@ -4,7 +4,7 @@
  * `SCREENSHOTS=1 npx jest test/viewer/browser-live` also writes docs/screenshots/.
  */
 import { ALL_OPERATIONS } from '../../viewer-assets/src/api/operations';
-import { chartReady, dashboard, Fixture, ingestResult, openContext, recordRequests, see, shot, startFixture, waitForPage } from './browser-support';
+import { chartReady, dashboard, Fixture, holdFirstResultsRead, ingestResult, openContext, recordRequests, see, shot, startFixture, waitForPage } from './browser-support';
 
 
 let f: Fixture;
@@ -110,6 +110,21 @@ test('a long window switches to bucketed data', async () => {
   expect(last.variables.publishers).toEqual(['pi-lab-01', 'pi-lab-02']);
   // The window is in the URL, so the link can be shared.
   expect(new URL(page.url()).searchParams.get('w')).toBe('7d');
+  await context.close();
+});
+
+test('a window change while a read is in flight reads the new window; the late old read is not drawn', async () => {
+  const { page, context, problems } = await openContext(f, { dashboards: [dashboard('lab', ['pi-lab-01'], (d) => (d.live = { window: '1h', refresh: 'off' }))] });
+  const hold = await holdFirstResultsRead(page);
+  await page.goto(f.preview.url);
+  await hold.started; // the 1 h read is in flight
+  await page.getByLabel('Window').selectOption('6h');
+  const xSpan = `(() => { const [a, b] = document.querySelector('[data-metric="bytes"]').dataset.xRange.split(',').map(Number); return b - a; })()`;
+  await waitForPage(page, `document.querySelector('[data-metric="bytes"][data-chart-state="ready"]') && ${xSpan} === 6 * 3600`);
+  await hold.release(); // the old 1 h read lands now
+  expect(await page.evaluate(xSpan)).toBe(6 * 3600);
+  expect(await page.locator('[data-metric="bytes"]').getAttribute('data-chart-state')).toBe('ready');
+  expect(problems).toEqual([]);
   await context.close();
 });
 

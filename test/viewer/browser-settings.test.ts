@@ -3,7 +3,7 @@
  * against the local preview. `SCREENSHOTS=1 npx jest test/viewer/browser-settings` also writes docs/screenshots/.
  */
 import type { Page } from 'playwright-core';
-import { chartReady, dashboard, Fixture, openContext, recordRequests, see, shot, startFixture, waitForPage } from './browser-support';
+import { chartReady, dashboard, Fixture, holdFirstResultsRead, openContext, recordRequests, see, shot, startFixture, waitForPage } from './browser-support';
 
 const fieldError = (page: Page, path: string) => page.locator(`[data-field="${path}"] .field-error`);
 
@@ -188,6 +188,26 @@ test('playback: load a range, step through results, play and pause, scrub', asyn
 
   await page.getByLabel('Position').fill('500'); // scrub to the middle
   expect(Math.abs((await pos()) - (from + to) / 2)).toBeLessThan(10_000);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+test('playback: a second "Load range" while the first read is in flight wins', async () => {
+  const to = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
+  const from = to - 3_600_000;
+  const { page, context, problems } = await openContext(f, { dashboards: [dashboard('lab', ['pi-lab-01'])] });
+  const hold = await holdFirstResultsRead(page);
+  await page.goto(`${f.preview.url}/?view=play&d=lab&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`);
+  await hold.started;
+  // A 2-hour range (the browser runs in UTC, so datetime-local is UTC).
+  await page.getByLabel('From', { exact: true }).fill(new Date(from - 3_600_000).toISOString().slice(0, 16));
+  await page.getByRole('button', { name: 'Load range' }).click();
+  const range = `document.querySelector('[data-metric="bytes"]').dataset.xRange`;
+  const want = `${(from - 3_600_000) / 1000},${to / 1000}`;
+  await waitForPage(page, `document.querySelector('[data-metric="bytes"][data-chart-state="ready"]') && ${range} === ${JSON.stringify(want)}`);
+  await hold.release();
+  expect(await page.evaluate(range)).toBe(want);
+  expect(Number(await page.getByTestId('position').getAttribute('data-time'))).toBe(from - 3_600_000);
   expect(problems).toEqual([]);
   await context.close();
 });

@@ -1,5 +1,5 @@
 /** Browser tests: headless Debian Chromium against the local preview on this run's PostgreSQL. */
-import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
+import { Browser, BrowserContext, chromium, Locator, Page, Request } from 'playwright-core';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { startPreview, Preview } from '../../lib/preview';
@@ -125,4 +125,35 @@ const SCREENSHOT_DIR = join(__dirname, '..', '..', 'docs', 'screenshots');
 /** With SCREENSHOTS=1, saves the page as docs/screenshots/<name>.png (the README shows them). */
 export async function shot(page: Page, name: string): Promise<void> {
   if (process.env.SCREENSHOTS === '1') await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
+}
+
+/**
+ * Holds the page's first `Results` read until `release()`: lets a test change the window (or range) while a read
+ * is in flight. `release()` resolves once the held read has landed and the page had time to handle it.
+ */
+export async function holdFirstResultsRead(page: Page): Promise<{ started: Promise<void>; release(): Promise<void> }> {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let started!: () => void;
+  const startedPromise = new Promise<void>((r) => (started = r));
+  let held: Request | null = null;
+  await page.route('**/v1/graphql', async (route) => {
+    const body = route.request().postDataJSON() as { query?: string } | null;
+    if (!held && body?.query?.includes('query Results')) {
+      held = route.request();
+      started();
+      await released;
+    }
+    await route.continue();
+  });
+  return {
+    started: startedPromise,
+    async release() {
+      const done = page.waitForEvent('requestfinished', (r) => r === held);
+      release();
+      await done;
+      // Let the page parse and handle the late response before the test looks.
+      await page.evaluate('new Promise((r) => setTimeout(r, 500))');
+    },
+  };
 }

@@ -23,7 +23,8 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
   let interval = 60_000;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let alive = true;
-  let loading = false;
+  /** Number of the newest read: a result from any older read (window changed, Retry) is dropped, never drawn. */
+  let currentRead = 0;
 
   const updated = h('span', { class: 'updated', 'data-testid': 'updated' });
   const source = h('span', { class: 'source', 'data-testid': 'source' });
@@ -71,19 +72,21 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
   };
 
   async function load(): Promise<void> {
-    if (!alive || loading || !d.perftool.visible) return;
+    if (!alive || !d.perftool.visible) return;
     if (!publishers.length) {
       grid.setState({ kind: 'empty', message: ctx.t('state.noPublisher') });
       return;
     }
-    loading = true;
+    const read = ++currentRead;
+    const isCurrent = () => alive && read === currentRead;
+    clearTimeout(timer);
     const now = Date.now();
     const windowMs = WINDOWS[windowKey];
     const plan = planFetch(held, publishers, now, windowMs, grid.chartWidth(), interval);
     if (plan.full) grid.setState({ kind: 'loading', message: ctx.t('state.loading') });
     try {
       const { rows, truncated } = await fetchResults(ctx.client, plan.source.table, publishers, plan.fromMs, plan.toMs);
-      if (!alive) return;
+      if (!isCurrent()) return;
       held = acceptFetch(held, plan, publishers, rows, now, windowMs);
       notice.textContent = truncated ? ctx.t('state.truncated', { count: rows.length }) : '';
       source.textContent = ctx.t('live.source', { source: plan.source.bucketMs ? ctx.t('live.buckets', { size: sourceBucketLabel(plan.source) }) : ctx.t('live.raw') });
@@ -97,11 +100,10 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
         performance.mark('perftool:first-chart');
       }
     } catch (e) {
-      if (!alive) return;
+      if (!isCurrent()) return;
       grid.setState({ kind: 'error', message: ctx.t('state.error', { message: (e as Error).message }), retryLabel: ctx.t('state.retry'), onRetry: () => void load() });
     } finally {
-      loading = false;
-      schedule();
+      if (isCurrent()) schedule();
     }
   }
 
@@ -130,15 +132,9 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
       if (!alive || estimate === interval) return;
       const before = chooseSource(WINDOWS[windowKey], grid.chartWidth(), interval).table;
       interval = estimate;
-      if (chooseSource(WINDOWS[windowKey], grid.chartWidth(), interval).table !== before) void loadWhenIdle();
+      if (chooseSource(WINDOWS[windowKey], grid.chartWidth(), interval).table !== before) void load();
     })
     .catch(() => undefined);
-
-  /** A read requested while another runs waits for it instead of being dropped. */
-  async function loadWhenIdle(): Promise<void> {
-    while (loading && alive) await new Promise((r) => setTimeout(r, 50));
-    await load();
-  }
 
   return {
     destroy() {

@@ -22,6 +22,8 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
   let lastFrame = 0;
   let shownIndex = -2;
   let alive = true;
+  /** Number of the newest "Load range": an older one still in flight is dropped when it lands. */
+  let currentLoad = 0;
 
   const id = (p: string) => uniqueId(p);
   const fromId = id('from');
@@ -103,6 +105,8 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
   rateSelect.addEventListener('change', () => player && set(setRate(player, Number(rateSelect.value))));
 
   async function loadRange() {
+    const load = ++currentLoad;
+    const isCurrent = () => alive && load === currentLoad;
     cancelAnimationFrame(frame);
     problem.textContent = '';
     const from = parseLocalTime(fromInput.value);
@@ -117,9 +121,10 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
     grid.setState({ kind: 'loading', message: ctx.t('state.loading') });
     try {
       const interval = estimateResultInterval(await ctx.publishers().catch(() => []), publishers);
+      if (!isCurrent()) return;
       const source = chooseSource(to - from, grid.chartWidth(), interval);
       const result = await fetchResults(ctx.client, source.table, publishers, from, to);
-      if (!alive) return;
+      if (!isCurrent()) return;
       rows = result.rows;
       times = [...new Set(rows.map(rowTime))].sort((a, b) => a - b);
       gapMs = gapThreshold(source.bucketMs, interval);
@@ -128,6 +133,7 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
       set(createPlayer(from, to, Number(rateSelect.value), repeatBox.checked));
       grid.setState(rows.length ? { kind: 'ready' } : { kind: 'empty', message: ctx.t('state.empty', { publishers: publishers.join(', ') }) });
     } catch (e) {
+      if (!isCurrent()) return;
       grid.setState({ kind: 'error', message: ctx.t('state.error', { message: (e as Error).message }), retryLabel: ctx.t('state.retry'), onRetry: () => void loadRange() });
     }
   }
