@@ -7,10 +7,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PerftoolConfig } from '../config';
 import { contentSecurityPolicy } from '../web/security-headers';
+import { buildViewerInto } from '../web/viewer-build';
 import { Graphql } from './graphql';
 import { ownedLogGroup } from './log-group';
 import { REPO_ROOT } from './node-function';
@@ -138,11 +138,8 @@ function viewerAsset(): s3deploy.ISource {
       image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
       local: {
         tryBundle(outputDir: string): boolean {
-          execFileSync(
-            process.execPath,
-            [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'viewer-assets/vite.config.ts', '--outDir', outputDir, '--emptyOutDir', '--logLevel', 'warn'],
-            { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
-          );
+          const warnings = buildViewerInto(outputDir);
+          if (warnings) process.stderr.write(warnings);
           return true;
         },
       },

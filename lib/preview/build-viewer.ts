@@ -2,11 +2,11 @@
  * Production build of the viewer (the same `vite build` CDK runs), cached by the hash of its sources so the
  * preview, the browser tests and the benchmark build it once per change, even from parallel jest workers.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { VIEWER_VITE_CONFIG, buildViewerInto } from '../web/viewer-build';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 export const VIEWER_DIR = join(REPO_ROOT, 'viewer-assets');
@@ -21,7 +21,7 @@ function listFiles(dir: string): string[] {
 /** Hash of everything the bundle is made from. */
 export function viewerSourceHash(): string {
   const hash = createHash('sha256');
-  const files = [join(VIEWER_DIR, 'index.html'), join(VIEWER_DIR, 'vite.config.ts'), ...listFiles(join(VIEWER_DIR, 'src'))].sort();
+  const files = [join(VIEWER_DIR, 'index.html'), join(REPO_ROOT, VIEWER_VITE_CONFIG), ...listFiles(join(VIEWER_DIR, 'src'))].sort();
   for (const f of files) hash.update(relative(REPO_ROOT, f)).update('\0').update(readFileSync(f)).update('\0');
   hash.update(readFileSync(join(REPO_ROOT, 'package-lock.json')));
   return hash.digest('hex').slice(0, 16);
@@ -32,12 +32,7 @@ export function buildViewer(): string {
   const outDir = join(tmpdir(), `perftool-viewer-${viewerSourceHash()}`);
   if (existsSync(join(outDir, 'index.html'))) return outDir;
   const staging = `${outDir}.${randomBytes(4).toString('hex')}`;
-  const vite = join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-  const r = spawnSync(process.execPath, [vite, 'build', '--config', join(VIEWER_DIR, 'vite.config.ts'), '--outDir', staging, '--emptyOutDir', '--logLevel', 'warn'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
+  buildViewerInto(staging);
   try {
     renameSync(staging, outDir);
   } catch {

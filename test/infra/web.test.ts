@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { contentSecurityPolicy } from '../../lib/web/security-headers';
+import { buildViewerInto } from '../../lib/web/viewer-build';
 
 // The CloudFront Function source as deployed, run in a fresh context like the CloudFront JS runtime.
 const source = readFileSync(join(__dirname, '..', '..', 'lib', 'web', 'spa-rewrite.js'), 'utf8');
@@ -40,5 +42,18 @@ describe('content security policy', () => {
     expect(directives['script-src']).toEqual(["'self'"]);
     expect(directives['connect-src']).toEqual(host ? ["'self'", `wss://${host}`] : ["'self'"]);
     expect(csp).not.toMatch(/unsafe|\*/);
+  });
+});
+
+describe('viewer build (the vite build synth runs)', () => {
+  test('builds index.html and assets without a single warning (the config loads as ESM)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'viewer-build-'));
+    try {
+      expect(buildViewerInto(out)).toBe('');
+      expect(existsSync(join(out, 'index.html'))).toBe(true);
+      expect(existsSync(join(out, 'assets'))).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
