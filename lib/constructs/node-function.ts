@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { ownedLogGroup } from './log-group';
@@ -48,6 +48,8 @@ export class PerftoolFunction extends NodejsFunction {
         minify: true,
         sourceMap: true,
         target: 'node22',
+        // esbuild's per-bundle size summary is noise in synth and test output; warnings and errors still show.
+        logLevel: LogLevel.WARNING,
         // pg requires pg-native only when asked for it; the runtime provides the AWS SDK v3.
         externalModules: ['@aws-sdk/*', 'pg-native'],
       },
