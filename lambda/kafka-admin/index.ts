@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logCreator, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { parseProperties, positiveInt } from '../custom-resource/properties';
 import { ensureTopicAndAcls } from './topic-acls';
@@ -19,6 +19,12 @@ const Properties = z.object({
   ConsumerUser: z.string().min(1),
   ConsumerGroup: z.string().min(1),
 });
+/** kafkajs warnings and errors go through the same structured logger (and its level) as the handler's own lines. */
+const kafkajsLogs: logCreator = () => ({ namespace, level, log }) => {
+  const { message, timestamp: _timestamp, ...extra } = log;
+  (level === logLevel.ERROR ? logger.error : logger.warn).call(logger, message, { kafkajs: namespace, ...extra });
+};
+
 const ScramSecret = z.object({ username: z.string().min(1), password: z.string().min(1) });
 
 /** Custom resource (Provider framework): the result topic and its ACLs. Delete keeps the topic and its data. */
@@ -37,6 +43,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
     connectionTimeout: 10_000,
     retry: { retries: 2 },
     logLevel: logLevel.WARN,
+    logCreator: kafkajsLogs,
   });
   const result = await ensureTopicAndAcls(
     kafka.admin(),
