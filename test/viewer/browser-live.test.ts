@@ -30,7 +30,7 @@ test("first visit: one click on the server's default config shows the seeded ser
   expect(legend).toContain('perftool-sinetstream-target reader');
   expect(legend).toContain('perftool-sinetstream-target writer');
   const results = requests.filter((r) => r.query.includes('query Results'));
-  expect(results[0].variables.publishers).toEqual(['perftool-sinetstream-target']);
+  expect(results[0].variables.publisher).toBe('perftool-sinetstream-target');
   await see(page.getByTestId('source')).toHaveText('Source: raw results');
   // The dashboard was saved: a reload opens it again, not the welcome screen.
   await page.reload();
@@ -97,6 +97,45 @@ test('drag across a chart to zoom; Reset zoom restores the window', async () => 
   await context.close();
 });
 
+test('reader and writer differ in colour and dash, also in the legend; the tooltip shows the colours and stays in the window', async () => {
+  // One column in a narrow window: the charts reach its right-hand edge.
+  const lab = dashboard('lab', ['pi-lab-01', 'pi-lab-02'], (d) => {
+    d.live = { window: '1h', refresh: 'off' };
+    d.layout.template = 'vertical';
+  });
+  const { page, context, problems } = await openContext(f, { dashboards: [lab], width: 700 });
+  await page.goto(f.preview.url);
+  await chartReady(page);
+  const markers = (await page.evaluate(
+    `[...document.querySelectorAll('[data-metric="bytes"] .u-legend .u-series')].slice(1).map((row) => { const c = getComputedStyle(row.querySelector('.u-marker')); return { label: row.querySelector('.u-label').textContent, color: c.borderTopColor, style: c.borderTopStyle }; })`,
+  )) as Array<{ label: string; color: string; style: string }>;
+  expect(markers.map((m) => `${m.label} ${m.style}`)).toEqual(['pi-lab-01 reader solid', 'pi-lab-01 writer dashed', 'pi-lab-02 reader solid', 'pi-lab-02 writer dashed']);
+  expect(new Set(markers.map((m) => m.color)).size).toBe(4);
+
+  // Hover the right edge of the throughput chart (the widest values): the tooltip opens to the left of the cursor.
+  const over = (await page.locator('[data-metric="bytes"] .u-over').boundingBox())!;
+  await page.mouse.move(over.x + over.width - 2, over.y + over.height / 3);
+  const tooltip = page.locator('.tooltip:not([hidden])');
+  await tooltip.waitFor();
+  const tip = (await tooltip.boundingBox())!;
+  expect(tip.x).toBeGreaterThanOrEqual(0);
+  expect(tip.x + tip.width).toBeLessThanOrEqual(700);
+  expect(tip.x + tip.width).toBeLessThan(over.x + over.width); // flipped to the left of the cursor
+  const swatches = (await page.evaluate(
+    `[...document.querySelectorAll('.tooltip:not([hidden]) .swatch')].map((s) => ({ label: s.parentElement.textContent.split(':')[0], color: getComputedStyle(s).borderTopColor, fill: getComputedStyle(s).backgroundColor }))`,
+  )) as Array<{ label: string; color: string; fill: string }>;
+  // The series with a value at the cursor (the publishers report at different seconds), in the legend's colours;
+  // readers filled, writers dashed outlines.
+  expect(swatches.length).toBeGreaterThanOrEqual(2);
+  for (const s of swatches) {
+    expect(s.color).toBe(markers.find((m) => m.label === s.label)?.color);
+    expect(s.fill === s.color).toBe(s.label.endsWith('reader'));
+  }
+  await shot(page, 'tooltip');
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
 test('a long window switches to bucketed data', async () => {
   const { page, context } = await openContext(f, { dashboards: [dashboard('lab', ['pi-lab-01', 'pi-lab-02'])] });
   const requests = recordRequests(page);
@@ -105,9 +144,11 @@ test('a long window switches to bucketed data', async () => {
   await page.getByLabel('Window').selectOption('7d');
   await see(page.getByTestId('source')).toHaveText('Source: 10 min buckets');
   await chartReady(page);
-  const last = requests.filter((r) => r.query.includes('query Results')).at(-1)!;
-  expect(last.query).toContain('perftool_10min(');
-  expect(last.variables.publishers).toEqual(['pi-lab-01', 'pi-lab-02']);
+  // One read per publisher (Hasura's row limit then applies to each), both from the start of the window.
+  const last = requests.filter((r) => r.query.includes('query Results')).slice(-2);
+  expect(last.every((r) => r.query.includes('perftool_10min('))).toBe(true);
+  expect(last.map((r) => r.variables.publisher).sort()).toEqual(['pi-lab-01', 'pi-lab-02']);
+  expect(last[0].variables.from).toBe(last[1].variables.from);
   // The window is in the URL, so the link can be shared.
   expect(new URL(page.url()).searchParams.get('w')).toBe('7d');
   await context.close();
@@ -166,7 +207,8 @@ test('phone width in Japanese, switchable to English; a shared link opens withou
   await see(page.getByRole('link', { name: 'ライブ' })).toBeVisible();
   await see(page.locator('main')).toContainText('ダッシュボード「shared」はこのブラウザに保存されていません');
   const legend = await page.locator('[data-metric="bytes"] .u-legend').innerText();
-  expect(legend).toContain('pi-lab-02 writer');
+  expect(legend).toContain('pi-lab-02 送信側');
+  expect(legend).toContain('時刻');
   // Nothing wider than the phone.
   expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
   await shot(page, 'live-phone-ja');

@@ -1,7 +1,7 @@
 import { acceptFetch, emptyLiveWindow, overlapMs, planFetch } from '../../viewer-assets/src/model/liveData';
 import { advance, createPlayer, pause, play, seek, step } from '../../viewer-assets/src/model/player';
-import { buildChartData, gapThreshold, mergeRows, ResultRow } from '../../viewer-assets/src/model/series';
-import { chooseSource, estimateResultInterval } from '../../viewer-assets/src/model/source';
+import { buildChartData, gapThreshold, mergeRows, ResultRow, thinRows } from '../../viewer-assets/src/model/series';
+import { chooseSource, estimateResultInterval, thinningGroupMs } from '../../viewer-assets/src/model/source';
 import { axisTicks, formatBytesRate, formatExact, formatShort } from '../../viewer-assets/src/model/units';
 import { formatUrlState, parseUrlState } from '../../viewer-assets/src/model/urlState';
 import { LANGS, MESSAGES, chooseLang, translate } from '../../viewer-assets/src/model/i18n';
@@ -100,11 +100,11 @@ describe('live refresh reads only what is new', () => {
   test('first a full window, then from the newest row minus the overlap', () => {
     const now = T0 + HOUR;
     const first = planFetch(emptyLiveWindow(), ['a'], now, HOUR, 1200, MIN);
-    expect(first).toMatchObject({ full: true, fromMs: now - HOUR });
+    expect(first).toMatchObject({ full: true, reads: [{ publisher: 'a', fromMs: now - HOUR }] });
     const held = acceptFetch(emptyLiveWindow(), first, ['a'], [row('a', now - 2 * MIN), row('a', now - MIN)], now, HOUR);
     const next = planFetch(held, ['a'], now + 5000, HOUR, 1200, MIN);
     expect(next.full).toBe(false);
-    expect(next.fromMs).toBe(now - MIN - overlapMs(next.source));
+    expect(next.reads).toEqual([{ publisher: 'a', fromMs: now - MIN - overlapMs(next.source) }]);
     const merged = acceptFetch(held, next, ['a'], [row('a', now - MIN, 7), row('a', now + 4000)], now + 5000, HOUR);
     expect(merged.rows.map((r) => r.reader_bytes_rate)).toEqual([100, 7, 100]);
   });
@@ -115,7 +115,25 @@ describe('live refresh reads only what is new', () => {
     const held = acceptFetch(emptyLiveWindow(), first, ['a'], [], now, DAY);
     const next = planFetch(held, ['a'], now + 5000, DAY, 1200, MIN);
     expect(next.full).toBe(false);
-    expect(next.fromMs).toBe(now - overlapMs(next.source));
+    expect(next.reads).toEqual([{ publisher: 'a', fromMs: now - overlapMs(next.source) }]);
+  });
+
+  test("each publisher refreshes from its own newest row, so one whose clock trails the others' still gets new rows", () => {
+    const now = T0 + HOUR;
+    const first = planFetch(emptyLiveWindow(), ['fast', 'late'], now, HOUR, 1200, MIN);
+    // 'late' stamps its results 10 minutes behind 'fast'.
+    const held = acceptFetch(emptyLiveWindow(), first, ['fast', 'late'], [row('late', now - 11 * MIN), row('fast', now - MIN)], now, HOUR);
+    const next = planFetch(held, ['fast', 'late'], now + 60_000, HOUR, 1200, MIN);
+    const overlap = overlapMs(next.source);
+    expect(next.reads).toEqual([
+      { publisher: 'fast', fromMs: now - MIN - overlap },
+      { publisher: 'late', fromMs: now - 11 * MIN - overlap },
+    ]);
+    // Its next result (stamped 10 minutes late) falls inside its read and is merged.
+    const lateRow = row('late', now - 10 * MIN, 5);
+    expect(Date.parse(lateRow.timestamp)).toBeGreaterThanOrEqual(next.reads[1].fromMs);
+    const merged = acceptFetch(held, next, ['fast', 'late'], [lateRow], now + 60_000, HOUR);
+    expect(merged.rows.filter((r) => r.publisher === 'late').map((r) => r.reader_bytes_rate)).toEqual([100, 5]);
   });
 
   test('changing the publishers or the source reads the whole window again', () => {
@@ -124,6 +142,55 @@ describe('live refresh reads only what is new', () => {
     const held = acceptFetch(emptyLiveWindow(), first, ['a'], [row('a', now - MIN)], now, HOUR);
     expect(planFetch(held, ['a', 'b'], now, HOUR, 1200, MIN).full).toBe(true);
     expect(planFetch(held, ['a'], now, 7 * DAY, 1200, MIN).full).toBe(true);
+  });
+});
+
+describe('long windows are thinned in the browser to the point budget', () => {
+  const bucket = (publisher: string, t: number, rate: number | null, errors: number | null, count: number): ResultRow => ({
+    timestamp: new Date(t).toISOString(),
+    publisher,
+    reader_bytes_rate: rate,
+    reader_error_count: errors,
+    result_count: count,
+  });
+
+  test('30 days of 10 min buckets: groups of 50 min, at most 1,000 points per series', () => {
+    const tenMin = chooseSource(30 * DAY, 1200);
+    expect(tenMin.table).toBe('perftool_10min');
+    const groupMs = thinningGroupMs(tenMin, 30 * DAY, 1200);
+    expect(groupMs).toBe(50 * MIN);
+    const rows: ResultRow[] = [];
+    for (let t = T0; t < T0 + 30 * DAY; t += 10 * MIN) for (const p of ['a', 'b']) rows.push(bucket(p, t, 100, 1, 10));
+    expect(rows.length / 2).toBe(4320);
+    const thin = thinRows(rows, groupMs);
+    for (const p of ['a', 'b']) {
+      const n = thin.filter((r) => r.publisher === p).length;
+      expect(n).toBeLessThanOrEqual(1000);
+      expect(n).toBeGreaterThanOrEqual(864); // 4,320 buckets in groups of five (one more where the grid splits the ends)
+    }
+    // Shorter windows and raw results need no thinning.
+    expect(thinningGroupMs(tenMin, 7 * DAY, 1200)).toBe(10 * MIN * 2);
+    expect(thinningGroupMs(chooseSource(DAY, 1200), DAY, 1200)).toBe(0);
+    expect(thinningGroupMs(chooseSource(HOUR, 1200), HOUR, 1200)).toBe(0);
+  });
+
+  test('rates average weighted by result_count, error counts add up, absent values stay absent', () => {
+    const g = 50 * MIN;
+    const start = Math.ceil(T0 / g) * g;
+    const rows = [
+      bucket('a', start, 100, 2, 1),
+      bucket('a', start + 10 * MIN, 400, null, 3),
+      bucket('a', start + 20 * MIN, null, 5, 2),
+      bucket('b', start, null, null, 4),
+      bucket('a', start + g, 7, 0, 1),
+    ];
+    const thin = thinRows(rows, g);
+    expect(thin).toEqual([
+      expect.objectContaining({ publisher: 'a', timestamp: new Date(start).toISOString(), reader_bytes_rate: (100 * 1 + 400 * 3) / 4, reader_error_count: 7, result_count: 6 }),
+      expect.objectContaining({ publisher: 'b', timestamp: new Date(start).toISOString(), reader_bytes_rate: null, reader_error_count: null, result_count: 4 }),
+      expect.objectContaining({ publisher: 'a', timestamp: new Date(start + g).toISOString(), reader_bytes_rate: 7, reader_error_count: 0, result_count: 1 }),
+    ]);
+    expect(thinRows(rows, 0)).toEqual(rows);
   });
 });
 

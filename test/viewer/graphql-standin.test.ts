@@ -72,7 +72,11 @@ test('only what the anonymous role may do is in the schema', () => {
 });
 
 test('results come back as Hasura prints them, filtered and ordered by variables', async () => {
-  const r = await run(resultsQuery('perftool'), { publishers: ['pi-lab-01', "x'); DROP TABLE perftool; --"], from: new Date(NOW - 10 * 60_000).toISOString(), to: new Date(NOW).toISOString(), limit: 100 });
+  const vars = (publisher: string) => ({ publisher, from: new Date(NOW - 10 * 60_000).toISOString(), to: new Date(NOW).toISOString(), limit: 100 });
+  const hostile = await run(resultsQuery('perftool'), vars("x'); DROP TABLE perftool; --"));
+  expect(hostile.errors).toBeUndefined();
+  expect(hostile.data.rows).toEqual([]);
+  const r = await run(resultsQuery('perftool'), vars('pi-lab-01'));
   expect(r.errors).toBeUndefined();
   const rows = r.data.rows as Array<Record<string, unknown>>;
   expect(rows.length).toBeGreaterThanOrEqual(9);
@@ -81,6 +85,14 @@ test('results come back as Hasura prints them, filtered and ordered by variables
   expect(typeof rows[0].reader_bytes_rate).toBe('number');
   const times = rows.map((x) => Date.parse(x.timestamp as string));
   expect(times).toEqual([...times].sort((a, b) => b - a));
+});
+
+test("bucket reads carry result_count, the weight for merging buckets in the browser", async () => {
+  const r = await run(resultsQuery('perftool_10min'), { publisher: 'pi-lab-01', from: new Date(NOW - 3_600_000).toISOString(), to: new Date(NOW).toISOString(), limit: 100 });
+  expect(r.errors).toBeUndefined();
+  const rows = r.data.rows as Array<Record<string, unknown>>;
+  expect(rows.length).toBeGreaterThan(0);
+  expect(rows.every((x) => x.publisher === 'pi-lab-01' && typeof x.result_count === 'number' && (x.result_count as number) > 0)).toBe(true);
 });
 
 test('bucket views and publisher statistics answer with numbers', async () => {

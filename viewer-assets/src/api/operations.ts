@@ -1,26 +1,29 @@
 /**
  * Every GraphQL operation the viewer sends, as fixed documents: user input only ever travels in variables.
- * Only what Hasura's anonymous role allows (lib/hasura/metadata.json); test/viewer/operations.test.ts validates
+ * Only what Hasura's anonymous role allows (lib/hasura/metadata.json); test/viewer/graphql-standin.test.ts validates
  * each document against the preview's Hasura-shaped schema.
  */
 import type { Source } from '../model/source';
-import { ALL_FIELDS, ResultRow } from '../model/series';
+import { ALL_FIELDS, mergeRows, ResultRow } from '../model/series';
 
 export const PUBLISHERS = `query Publishers {
   perftool_publishers(order_by: [{publisher: asc}]) { publisher first_seen last_seen result_count }
 }`;
 
 /**
- * Results of some publishers in [from, to], newest first (so a row limit cuts the oldest, not the newest).
- * Live refresh uses the same document with `from` = the newest held row minus an overlap.
+ * Results of one publisher in [from, to], newest first (so a row limit cuts the oldest, not the newest). The viewer
+ * sends one per publisher, in parallel, so Hasura's row limit applies to each publisher rather than to all of them.
+ * Live refresh uses the same document with `from` = that publisher's newest held row minus an overlap. Bucket
+ * views also give `result_count`, the weight for merging buckets in the browser (series.ts thinRows).
  */
 export function resultsQuery(table: Source['table']): string {
-  return `query Results($publishers: [String!]!, $from: timestamptz!, $to: timestamptz!, $limit: Int!) {
+  const fields = [...ALL_FIELDS, ...(table === 'perftool' ? [] : ['result_count'])];
+  return `query Results($publisher: String!, $from: timestamptz!, $to: timestamptz!, $limit: Int!) {
   rows: ${table}(
-    where: {publisher: {_in: $publishers}, timestamp: {_gte: $from, _lte: $to}}
+    where: {publisher: {_eq: $publisher}, timestamp: {_gte: $from, _lte: $to}}
     order_by: [{timestamp: desc}]
     limit: $limit
-  ) { timestamp publisher ${ALL_FIELDS.join(' ')} }
+  ) { timestamp publisher ${fields.join(' ')} }
 }`;
 }
 
@@ -79,19 +82,28 @@ export interface ConfigRow extends ConfigSummary {
   config: unknown;
 }
 
-/** Reads results of `publishers` in [fromMs, toMs] from one source; rows come back oldest first. */
+/**
+ * Reads each publisher's results in [fromMs, toMs] from one source, one request per publisher in parallel; rows come
+ * back merged, oldest first. `truncated` names the publishers whose read hit the row limit (their oldest rows are cut).
+ */
 export async function fetchResults(
   client: { request<T>(q: string, v?: Record<string, unknown>): Promise<T> },
   table: Source['table'],
-  publishers: readonly string[],
-  fromMs: number,
+  reads: ReadonlyArray<{ publisher: string; fromMs: number }>,
   toMs: number,
-): Promise<{ rows: ResultRow[]; truncated: boolean }> {
-  const data = await client.request<{ rows: ResultRow[] }>(resultsQuery(table), {
-    publishers: [...publishers],
-    from: new Date(fromMs).toISOString(),
-    to: new Date(toMs).toISOString(),
-    limit: RESULT_ROW_LIMIT,
-  });
-  return { rows: [...data.rows].reverse(), truncated: data.rows.length >= RESULT_ROW_LIMIT };
+): Promise<{ rows: ResultRow[]; truncated: string[] }> {
+  const results = await Promise.all(
+    reads.map(({ publisher, fromMs }) =>
+      client.request<{ rows: ResultRow[] }>(resultsQuery(table), {
+        publisher,
+        from: new Date(fromMs).toISOString(),
+        to: new Date(toMs).toISOString(),
+        limit: RESULT_ROW_LIMIT,
+      }),
+    ),
+  );
+  return {
+    rows: mergeRows([], results.flatMap((r) => r.rows)),
+    truncated: reads.filter((_, i) => results[i].rows.length >= RESULT_ROW_LIMIT).map((r) => r.publisher),
+  };
 }

@@ -7,7 +7,8 @@ import { incrementalFrom, mergeRows, ResultRow } from './series';
 
 export interface FetchPlan {
   source: Source;
-  fromMs: number;
+  /** One read per publisher (the row limit then applies per publisher), each from its own start. */
+  reads: Array<{ publisher: string; fromMs: number }>;
   toMs: number;
   /** True when the window is read whole (first load, or source/publishers changed). */
   full: boolean;
@@ -34,11 +35,14 @@ export const FUTURE_TOLERANCE_MS = 3_600_000;
 export function planFetch(held: LiveWindow, publishers: readonly string[], nowMs: number, windowMs: number, widthPx: number, resultIntervalMs: number): FetchPlan {
   const source = chooseSource(windowMs, widthPx, resultIntervalMs);
   const windowStart = nowMs - windowMs;
+  const toMs = nowMs + FUTURE_TOLERANCE_MS;
   const same = held.source?.table === source.table && sameList(held.publishers, publishers);
+  if (!same || held.fetchedAtMs === null) return { source, reads: publishers.map((publisher) => ({ publisher, fromMs: windowStart })), toMs, full: true };
   const overlap = overlapMs(source);
-  const from = same && held.fetchedAtMs !== null ? (incrementalFrom(held.rows, overlap) ?? held.fetchedAtMs - overlap) : null;
-  if (same && from !== null) return { source, fromMs: Math.max(windowStart, from), toMs: nowMs + FUTURE_TOLERANCE_MS, full: false };
-  return { source, fromMs: windowStart, toMs: nowMs + FUTURE_TOLERANCE_MS, full: true };
+  // A publisher with nothing held yet starts from the previous read (its results, if any, are new ones).
+  const fallback = held.fetchedAtMs - overlap;
+  const reads = publishers.map((publisher) => ({ publisher, fromMs: Math.max(windowStart, incrementalFrom(held.rows, publisher, overlap) ?? fallback) }));
+  return { source, reads, toMs, full: false };
 }
 
 /** Merges the fetched rows into the window (or replaces it after a full read) and drops rows that left it. */

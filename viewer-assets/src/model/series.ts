@@ -40,13 +40,54 @@ export function mergeRows(held: readonly ResultRow[], incoming: readonly ResultR
 }
 
 /**
- * Start of the next incremental fetch: the newest held row minus an overlap, so a result that arrives late
- * (or a bucket that was still filling) is read again; mergeRows removes the duplicates. Null when nothing is held.
+ * Start of the next incremental read of one publisher: its newest held row minus an overlap, so a result that
+ * arrives late (or a bucket that was still filling) is read again; mergeRows removes the duplicates. Per
+ * publisher, because publishers' clocks differ: one whose timestamps trail the others' still gets its new rows.
+ * Null when nothing of that publisher is held.
  */
-export function incrementalFrom(rows: readonly ResultRow[], overlapMs: number): number | null {
+export function incrementalFrom(rows: readonly ResultRow[], publisher: string, overlapMs: number): number | null {
   let newest = -Infinity;
-  for (const r of rows) newest = Math.max(newest, rowTime(r));
+  for (const r of rows) if (r.publisher === publisher) newest = Math.max(newest, rowTime(r));
   return Number.isFinite(newest) ? newest - overlapMs : null;
+}
+
+const isCountField = (field: string) => field.endsWith('_count');
+
+/**
+ * Thins long series for drawing: merges each publisher's rows into groups of `groupMs` aligned to the epoch (so
+ * groups stay put as a live window moves). Rates become their average weighted by `result_count` (1 for raw
+ * results), error counts and `result_count` are summed; a value absent from every row of a group stays null.
+ * Each group is stamped with its start. `groupMs` ≤ 0 returns the rows as they are.
+ */
+export function thinRows(rows: readonly ResultRow[], groupMs: number): ResultRow[] {
+  if (groupMs <= 0) return [...rows];
+  const groups = new Map<string, { t: number; publisher: string; rows: ResultRow[] }>();
+  for (const row of rows) {
+    const t = Math.floor(rowTime(row) / groupMs) * groupMs;
+    const key = `${row.publisher}\u0000${t}`;
+    const g = groups.get(key) ?? groups.set(key, { t, publisher: row.publisher, rows: [] }).get(key)!;
+    g.rows.push(row);
+  }
+  return [...groups.values()]
+    .sort((a, b) => a.t - b.t)
+    .map((g) => {
+      const out: ResultRow = { timestamp: new Date(g.t).toISOString(), publisher: g.publisher, result_count: 0 };
+      const weight = (r: ResultRow) => (r.result_count == null ? 1 : Number(r.result_count));
+      for (const field of ALL_FIELDS) {
+        let sum = 0;
+        let weights = 0;
+        for (const r of g.rows) {
+          const v = r[field];
+          if (v == null) continue;
+          const w = isCountField(field) ? 1 : weight(r);
+          sum += Number(v) * w;
+          weights += w;
+        }
+        out[field] = weights === 0 ? null : isCountField(field) ? sum : sum / weights;
+      }
+      out.result_count = g.rows.reduce((n, r) => n + weight(r), 0);
+      return out;
+    });
 }
 
 export interface SeriesKey {

@@ -35,6 +35,17 @@ export function chooseSource(windowMs: number, widthPx: number, resultIntervalMs
 }
 
 /**
+ * Group length for thinning a window read from `source` to the point budget (0: no thinning needed). The coarsest
+ * bucket cannot always fit (30 days of 10 min buckets are 4,320 points): adjacent buckets are then merged in the
+ * browser (series.ts thinRows), e.g. into 50 min groups for 30 days at 1,000 points.
+ */
+export function thinningGroupMs(source: Source, windowMs: number, widthPx: number): number {
+  if (source.bucketMs === 0) return 0;
+  const factor = Math.ceil(windowMs / source.bucketMs / pointBudget(widthPx));
+  return factor > 1 ? factor * source.bucketMs : 0;
+}
+
+/**
  * Typical time between results of the most frequent publisher, from `perftool_publishers` statistics.
  * Unknown publishers or a single result give the runner's default.
  */

@@ -9,11 +9,30 @@ import type { ChartData } from '../model/series';
 import { axisTicks, formatExact, formatShort } from '../model/units';
 import { append, clear, formatTime, h, localeOf } from './dom';
 
-/** Okabe–Ito colours: distinguishable with the common colour-vision deficiencies. */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#000000', '#F0E442'];
+/**
+ * One hue per publisher from the Okabe–Ito palette (distinguishable with the common colour-vision deficiencies):
+ * the reader in a dark shade (solid line), the writer in a light one (dashed line), so the two differ by
+ * lightness and dash as well as by name.
+ */
+export const PALETTE: ReadonlyArray<{ reader: string; writer: string }> = [
+  { reader: '#0072B2', writer: '#56B4E9' },
+  { reader: '#D55E00', writer: '#E69F00' },
+  { reader: '#007A5A', writer: '#3FC49A' },
+  { reader: '#A0467A', writer: '#DDA0C4' },
+  { reader: '#333333', writer: '#9A9A9A' },
+  { reader: '#7A6C00', writer: '#E0D030' },
+];
+
+export function seriesColor(publishers: readonly string[], s: { publisher: string; side: 'reader' | 'writer' }): string {
+  return PALETTE[Math.max(0, publishers.indexOf(s.publisher)) % PALETTE.length][s.side];
+}
+
+const WRITER_DASH = [6, 4];
 
 export interface ChartLabels {
   title: string;
+  /** Legend heading of the time column. */
+  time: string;
   reader: string;
   writer: string;
   /** UI language, for times on the axis, legend and tooltip. */
@@ -59,14 +78,14 @@ export function chartOptions(metric: MetricKey, data: Pick<ChartData, 'series'>,
       },
     ],
     series: [
-      { label: 'time', value: (_u, v) => (v == null ? '–' : formatTime(v * 1000, labels.lang)) },
+      { label: labels.time, value: (_u, v) => (v == null ? '–' : formatTime(v * 1000, labels.lang)) },
       ...data.series.map((s) => {
-        const color = PALETTE[publishers.indexOf(s.publisher) % PALETTE.length];
+        const color = seriesColor(publishers, s);
         return {
           label: `${s.publisher} ${s.side === 'reader' ? labels.reader : labels.writer}`,
           stroke: color,
           width: style.line.enabled ? style.line.size : 0,
-          dash: s.side === 'writer' ? [6, 4] : undefined,
+          dash: s.side === 'writer' ? WRITER_DASH : undefined,
           spanGaps: false,
           points: { show: style.point.enabled ? pointsFit(style.point.size) : false, size: style.point.size * 2 + 1, fill: color },
           value: (_u: uPlot, v: number | null) => formatExact(v, metric),
@@ -74,7 +93,8 @@ export function chartOptions(metric: MetricKey, data: Pick<ChartData, 'series'>,
       }),
     ],
     cursor: { drag: { x: true, y: false, setScale: true }, bind: { dblclick: () => null } },
-    legend: { live: true },
+    // Legend markers show the line's dash as well as its colour.
+    legend: { live: true, markers: { width: 3, dash: (u, i) => (u.series[i].dash ? 'dashed' : 'solid') } },
   };
 }
 
@@ -94,7 +114,7 @@ function yRange(min: number | null, max: number | null, metric: MetricKey): uPlo
 }
 
 /** Floating tooltip with the exact values of every series at the cursor. */
-function tooltipPlugin(metric: MetricKey, lang: string): uPlot.Plugin {
+function tooltipPlugin(metric: MetricKey, lang: string, series: ReadonlyArray<{ color: string; dashed: boolean }>): uPlot.Plugin {
   let tip: HTMLDivElement;
   return {
     hooks: {
@@ -115,14 +135,21 @@ function tooltipPlugin(metric: MetricKey, lang: string): uPlot.Plugin {
           const v = u.data[i][idx];
           if (i === 0 || v == null || !s.show) return;
           shown++;
-          append(tip, h('div', {}, h('span', { class: 'swatch', 'data-color': String(s.stroke) }), `${String(s.label)}: ${formatExact(v, metric)}`));
+          const swatch = h('span', { class: series[i - 1].dashed ? 'swatch dashed' : 'swatch' });
+          // CSSOM styling (allowed by the CSP, unlike inline style attributes).
+          swatch.style.borderColor = series[i - 1].color;
+          if (!series[i - 1].dashed) swatch.style.background = series[i - 1].color;
+          append(tip, h('div', {}, swatch, `${String(s.label)}: ${formatExact(v, metric)}`));
         });
         tip.hidden = shown === 0;
-        // CSSOM positioning (allowed by the CSP, unlike inline style attributes).
-        const left = u.cursor.left + 12;
-        tip.style.left = `${Math.min(left, u.over.clientWidth - 220)}px`;
-        tip.style.top = `${(u.cursor.top ?? 0) + 12}px`;
-        tip.querySelectorAll<HTMLElement>('.swatch').forEach((sw) => (sw.style.background = sw.dataset.color ?? ''));
+        if (tip.hidden) return;
+        // Right of the cursor, or left of it where the tooltip would leave the window.
+        const gap = 12;
+        const width = tip.offsetWidth;
+        const roomRight = document.documentElement.clientWidth - u.over.getBoundingClientRect().left - gap;
+        const right = u.cursor.left + gap;
+        tip.style.left = `${right + width <= roomRight ? right : Math.max(-u.over.offsetLeft, u.cursor.left - gap - width)}px`;
+        tip.style.top = `${(u.cursor.top ?? 0) + gap}px`;
       },
     },
   };
@@ -193,7 +220,8 @@ export function createChartPanel(metric: MetricKey, publishers: readonly string[
         clear(plotHost);
         seriesKey = key;
         zoomed = false;
-        plot = new uPlot(chartOptions(metric, data, publishers, labels, style, size(), [tooltipPlugin(metric, labels.lang), markerPlugin]), aligned, plotHost);
+        const tipSeries = data.series.map((s) => ({ color: seriesColor(publishers, s), dashed: s.side === 'writer' }));
+        plot = new uPlot(chartOptions(metric, data, publishers, labels, style, size(), [tooltipPlugin(metric, labels.lang, tipSeries), markerPlugin]), aligned, plotHost);
         plot.over.addEventListener('dblclick', () => panel.resetZoom());
       } else {
         const keep: [number, number] = zoomed ? [plot.scales.x.min ?? xRange[0], plot.scales.x.max ?? xRange[1]] : xRange;

@@ -25,7 +25,7 @@ export function createChartGrid(ctx: AppContext, d: Dashboard): ChartGrid {
   const height = d.layout.template === 'vertical-2' ? Math.round(d.chart.minSize.height * 1.6) : d.chart.minSize.height;
   // Charts keep their height while loading or failing, so the layout does not jump.
   el.style.setProperty('--chart-height', `${height + 60}px`);
-  const labels = { reader: ctx.t('side.reader'), writer: ctx.t('side.writer'), lang: ctx.lang };
+  const labels = { time: ctx.t('chart.time'), reader: ctx.t('side.reader'), writer: ctx.t('side.writer'), lang: ctx.lang };
   const publishers = d.perftool.publishers;
   // "Show perftool charts" off: no charts (the screens say why).
   const panels = (d.perftool.visible ? d.perftool.metrics : []).map((metric) => {

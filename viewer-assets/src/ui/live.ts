@@ -2,11 +2,11 @@
  * Live mode: the last N minutes…days, refreshed every few seconds. The first load reads the window; each refresh
  * reads only rows newer than the newest held one (liveData.ts). Source (raw or buckets) follows window and width.
  */
-import { fetchResults } from '../api/operations';
+import { fetchResults, RESULT_ROW_LIMIT } from '../api/operations';
 import { REFRESHES, RefreshKey, WINDOWS, WindowKey } from '../model/dashboard';
 import { acceptFetch, emptyLiveWindow, planFetch } from '../model/liveData';
-import { gapThreshold } from '../model/series';
-import { chooseSource, estimateResultInterval, sourceBucketLabel } from '../model/source';
+import { gapThreshold, thinRows } from '../model/series';
+import { chooseSource, estimateResultInterval, sourceBucketLabel, thinningGroupMs } from '../model/source';
 import { formatUrlState } from '../model/urlState';
 import { createChartGrid } from './chartGrid';
 import type { AppContext, Screen } from './context';
@@ -85,15 +85,16 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
     const plan = planFetch(held, publishers, now, windowMs, grid.chartWidth(), interval);
     if (plan.full) grid.setState({ kind: 'loading', message: ctx.t('state.loading') });
     try {
-      const { rows, truncated } = await fetchResults(ctx.client, plan.source.table, publishers, plan.fromMs, plan.toMs);
+      const { rows, truncated } = await fetchResults(ctx.client, plan.source.table, plan.reads, plan.toMs);
       if (!isCurrent()) return;
       held = acceptFetch(held, plan, publishers, rows, now, windowMs);
-      notice.textContent = truncated ? ctx.t('state.truncated', { count: rows.length }) : '';
+      notice.textContent = truncated.length ? ctx.t('state.truncated', { count: RESULT_ROW_LIMIT, publishers: truncated.join(', ') }) : '';
       source.textContent = ctx.t('live.source', { source: plan.source.bucketMs ? ctx.t('live.buckets', { size: sourceBucketLabel(plan.source) }) : ctx.t('live.raw') });
       source.dataset.table = plan.source.table;
       updated.textContent = ctx.t('live.updated', { time: formatTime(now, ctx.lang) });
       updated.dataset.time = String(now);
-      grid.show(held.rows, gapThreshold(plan.source.bucketMs, interval), [(now - windowMs) / 1000, now / 1000]);
+      const groupMs = thinningGroupMs(plan.source, windowMs, grid.chartWidth());
+      grid.show(thinRows(held.rows, groupMs), gapThreshold(Math.max(plan.source.bucketMs, groupMs), interval), [(now - windowMs) / 1000, now / 1000]);
       grid.setState(held.rows.length ? { kind: 'ready' } : { kind: 'empty', message: ctx.t('state.empty', { publishers: publishers.join(', ') }) });
       if (!firstChartMarked && held.rows.length) {
         firstChartMarked = true;

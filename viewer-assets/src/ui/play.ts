@@ -1,9 +1,9 @@
 /** Playback: replay a stored range at a speed relative to real time, with play, pause, step, scrub and repeat. */
-import { fetchResults } from '../api/operations';
+import { fetchResults, RESULT_ROW_LIMIT } from '../api/operations';
 import { parseLocalTime, PLAYBACK_RATES } from '../model/dashboard';
 import { advance, createPlayer, pause, play, PlayerState, seek, setRate, setRepeat, step } from '../model/player';
-import { gapThreshold, lastIndexAtOrBefore, ResultRow, rowTime } from '../model/series';
-import { chooseSource, estimateResultInterval } from '../model/source';
+import { gapThreshold, lastIndexAtOrBefore, ResultRow, rowTime, thinRows } from '../model/series';
+import { chooseSource, estimateResultInterval, thinningGroupMs } from '../model/source';
 import { createChartGrid } from './chartGrid';
 import type { AppContext, Screen } from './context';
 import { append, formatTime, h, toDatetimeLocal, uniqueId } from './dom';
@@ -123,11 +123,13 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
       const interval = estimateResultInterval(await ctx.publishers().catch(() => []), publishers);
       if (!isCurrent()) return;
       const source = chooseSource(to - from, grid.chartWidth(), interval);
-      const result = await fetchResults(ctx.client, source.table, publishers, from, to);
+      const result = await fetchResults(ctx.client, source.table, publishers.map((publisher) => ({ publisher, fromMs: from })), to);
       if (!isCurrent()) return;
-      rows = result.rows;
+      const groupMs = thinningGroupMs(source, to - from, grid.chartWidth());
+      rows = thinRows(result.rows, groupMs);
       times = [...new Set(rows.map(rowTime))].sort((a, b) => a - b);
-      gapMs = gapThreshold(source.bucketMs, interval);
+      gapMs = gapThreshold(Math.max(source.bucketMs, groupMs), interval);
+      problem.textContent = result.truncated.length ? ctx.t('state.truncated', { count: RESULT_ROW_LIMIT, publishers: result.truncated.join(', ') }) : '';
       shownIndex = -2;
       for (const b of [playButton, backButton, forwardButton, scrub]) b.disabled = false;
       set(createPlayer(from, to, Number(rateSelect.value), repeatBox.checked));
