@@ -7,6 +7,7 @@ import {
   parseLocalTime,
   saveStore,
   STORE_KEY,
+  STORE_VERSION,
   validateDashboard,
 } from '../../viewer-assets/src/model/dashboard';
 
@@ -100,11 +101,15 @@ describe('dashboard storage format', () => {
     expect(s.getItem(`${STORE_KEY}.unreadable`)).toBe('{not json');
   });
 
-  test('data from a newer viewer version is reported and not overwritten', () => {
+  test('data from a newer viewer version is reported and backed up before this viewer saves over it', () => {
     const s = new MemoryStorage();
-    s.setItem(STORE_KEY, JSON.stringify({ version: 99, dashboards: [] }));
+    const newer = JSON.stringify({ version: 99, dashboards: [{ name: 'from the future' }] });
+    s.setItem(STORE_KEY, newer);
     const r = loadStore(s, NOW);
     expect(r.problems[0]).toMatch(/newer viewer/);
+    expect(r.problems[0]).toContain(`${STORE_KEY}.v99-backup`);
+    saveStore(s, { version: STORE_VERSION, dashboards: [defaultDashboard('mine', NOW)] });
+    expect(s.getItem(`${STORE_KEY}.v99-backup`)).toBe(newer);
   });
 });
 

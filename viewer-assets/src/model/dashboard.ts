@@ -252,7 +252,10 @@ export function loadStore(storage: KeyValueStorage, now = Date.now()): LoadResul
       return { store: { version: STORE_VERSION, dashboards: [] }, problems: [`${STORE_KEY}: not JSON (kept as ${STORE_KEY}.unreadable)`], migrated: false };
     }
     if (isObj(parsed) && typeof parsed.version === 'number' && parsed.version > STORE_VERSION) {
-      problems.push(`${STORE_KEY}: written by a newer viewer (version ${parsed.version}); opened read-only defaults`);
+      // This viewer cannot read it, and its first save replaces STORE_KEY: keep the newer data under its own key.
+      const backup = `${STORE_KEY}.v${parsed.version}-backup`;
+      storage.setItem(backup, raw);
+      problems.push(`${STORE_KEY}: written by a newer viewer (version ${parsed.version}); kept as ${backup}, and this viewer starts without dashboards`);
       return { store: { version: STORE_VERSION, dashboards: [] }, problems, migrated: false };
     }
     const list = isObj(parsed) && Array.isArray(parsed.dashboards) ? parsed.dashboards : [];
