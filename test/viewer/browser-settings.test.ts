@@ -98,13 +98,13 @@ test('upload inserts, then asks before overwriting; the default config cannot be
   await see(page.locator('main h1')).toContainText('Settings');
   expect((await configOf('upload-lab')).comment).toBe('second');
 
-  // `default` is protected by the anonymous role's update filter: a clear message, nothing changed.
+  // `default` is protected by the anonymous role's update filter: said up front, and Upload is not offered.
   const before = await configOf('default');
   await page.getByRole('button', { name: 'Upload to server' }).click();
   await page.getByLabel('Name on the server').fill('default');
-  await page.getByRole('button', { name: 'Upload', exact: true }).click();
-  await page.getByRole('dialog').getByRole('button', { name: 'Overwrite' }).click();
-  await see(page.getByRole('alert')).toContainText('The server does not allow overwriting “default”.');
+  await see(page.locator('main')).toContainText('“default” is read-only on the server: choose another name.');
+  expect(await page.getByRole('button', { name: 'Upload', exact: true }).isDisabled()).toBe(true);
+  expect(await page.getByRole('dialog').count()).toBe(0);
   expect(await configOf('default')).toEqual(before);
   expect(problems).toEqual([]);
   await context.close();

@@ -7,6 +7,9 @@
 import { Dashboard, readGroups } from './dashboard';
 
 /** What can be picked: whole groups, or the single keys the original also allowed on their own. */
+/** The anonymous role may not update this row (its update filter in lib/hasura/metadata.json): never offer it. */
+export const READ_ONLY_CONFIG_NAME = 'default';
+
 export const TARGETS = ['perftool', 'perftool.name', 'live', 'player', 'player.from', 'layout', 'chart'] as const;
 export type Target = (typeof TARGETS)[number];
 export const GROUPS = ['perftool', 'live', 'player', 'layout', 'chart'] as const;

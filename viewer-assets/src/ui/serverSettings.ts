@@ -6,7 +6,7 @@
 import { CONFIG_BY_ID, CONFIG_BY_NAME, CONFIG_NAMES, ConfigRow, ConfigSummary, INSERT_CONFIG, UPDATE_CONFIG } from '../api/operations';
 import { Dashboard, defaultDashboard } from '../model/dashboard';
 import type { MessageKey } from '../model/i18n';
-import { applyServerConfig, DEFAULT_TARGETS, diffDashboards, groupsIn, GROUPS, mergeOverExisting, Target, toServerConfig } from '../model/serverConfig';
+import { applyServerConfig, DEFAULT_TARGETS, READ_ONLY_CONFIG_NAME, diffDashboards, groupsIn, GROUPS, mergeOverExisting, Target, toServerConfig } from '../model/serverConfig';
 import type { AppContext, Screen } from './context';
 import { append, clear, confirmDialog, h, toast, uniqueId } from './dom';
 
@@ -161,9 +161,10 @@ export function uploadScreen(ctx: AppContext, root: HTMLElement): Screen {
 
   const refresh = () => {
     const name = nameInput.value.trim();
-    nameHelp.textContent = name === '' ? ctx.t('err.required') : names.includes(name) ? ctx.t('upload.existing') : ctx.t('upload.new');
-    nameHelp.classList.toggle('field-error', name === '');
-    submit.disabled = !namesOk || name === '' || targets.size === 0;
+    const readOnly = name === READ_ONLY_CONFIG_NAME;
+    nameHelp.textContent = name === '' ? ctx.t('err.required') : readOnly ? ctx.t('upload.readOnly', { name }) : names.includes(name) ? ctx.t('upload.existing') : ctx.t('upload.new');
+    nameHelp.classList.toggle('field-error', name === '' || readOnly);
+    submit.disabled = !namesOk || name === '' || readOnly || targets.size === 0;
   };
   nameInput.addEventListener('input', refresh);
 
