@@ -3,7 +3,7 @@
  * PostgreSQL, against, in the same run and on the same data,
  *   (a) COPY into tables shaped like what must be kept (raw JSON + Kafka coordinates unique on them, and the
  *       serving row with its (publisher, time) index): the practical ceiling. The raw JSON column has the type the
- *       sink stores (json, migration 003), so both pay the same per-byte cost;
+ *       sink stores (json), so both pay the same per-byte cost;
  *   (b) the original design: 500-row multi-row INSERTs of (tstamp, msg jsonb) into a raw table (GIN index on msg,
  *       as the original) whose per-row trigger copies into `perftool` (reference/original-viewer.md §3).
  * Every run starts from empty tables. Median of 3. Targets: sink ≥ 50 % of (a) and ≥ 3× (b).
