@@ -75,7 +75,7 @@ export const configSchema = z
     /** Brokers in total; the VPC has 2 AZs and MSK needs a multiple of the AZ count. */
     kafkaBrokerCount: int(z.number().min(2, 'must be a multiple of 2 (one per AZ), at least 2').refine((n) => n % 2 === 0, 'must be a multiple of 2 (one per AZ)')).default(2),
     // MSK names versions like 3.6.0, 3.8.x (latest patch) and 3.9.x.kraft (KRaft mode). 3.8.x is the version MSK
-    // recommends, without an end-of-support date (checked 2026; see docs/readme-infra.md).
+    // recommends, without an end-of-support date (checked 2026; see README.md, "Configuration").
     kafkaVersion: z
       .string()
       .regex(/^\d+\.\d+\.(\d+|x)(\.kraft)?$/, 'must be an MSK Kafka version such as 3.8.x, 3.6.0 or 3.9.x.kraft')

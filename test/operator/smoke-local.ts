@@ -1,7 +1,7 @@
 /**
  * Prints what `npm run smoke` prints, against the local stand-ins of test/operator/local-stack.ts (no AWS):
  *   npx tsx test/operator/smoke-local.ts
- * The step durations are the figures quoted in docs/readme-operator.md. Exit code = the smoke run's.
+ * The step durations are the figures quoted in README.md ("Smoke test"). Exit code = the smoke run's.
  */
 import { processIo, quietAwsSdk } from '../../lib/operator/cli';
 import { smokeMain } from '../../lib/operator/smoke-cli';
