@@ -16,8 +16,8 @@ import { applyMigrations } from '../lambda/db-init/migrate';
 import { closeSharedClient } from '../lambda/shared/db';
 import { decodeRecord, type ResultRow } from '../lambda/sink/decode-record';
 import { prepareBatch } from '../lambda/sink/ingest';
-import { mskEvent, resultRecord, seededRandom } from './support/records';
-import { median, startBenchPostgres } from './support/postgres';
+import { mskEvent, resultRecord, seededRandom } from '../lib/dev/records';
+import { median, startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000);
 const RUNS = 3;
@@ -83,7 +83,7 @@ async function timeIt(fn: () => Promise<void>): Promise<number> {
 }
 
 async function main() {
-  const pg = await startBenchPostgres();
+  const pg = await startEmbeddedPostgres();
   try {
     const sinkDb = await pg.createDatabase('bench_sink');
     const copyDb = await pg.createDatabase('bench_copy');

@@ -8,7 +8,7 @@
  */
 import { Client } from 'pg';
 import { applyMigrations } from '../lambda/db-init/migrate';
-import { median, percentile, startBenchPostgres } from './support/postgres';
+import { median, percentile, startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
 
 const PUBLISHERS = 20;
 const DAYS = 30;
@@ -109,7 +109,7 @@ async function timeRuns(c: Client, sql: string, params: unknown[], expectedRows:
 }
 
 async function main() {
-  const pg = await startBenchPostgres();
+  const pg = await startEmbeddedPostgres();
   try {
     const db = await pg.createDatabase('bench_query');
     const c = new Client(db.config);

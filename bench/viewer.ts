@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startPreview } from '../lib/preview';
 import { buildViewer, REPO_ROOT } from '../lib/preview/build-viewer';
-import { median, startBenchPostgres } from './support/postgres';
+import { median, startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ORIGINAL_JS_GZIP_KB = 250;
@@ -146,7 +146,7 @@ async function main() {
 }
 
 async function measureFirstChart(dist: string) {
-  const pg = await startBenchPostgres();
+  const pg = await startEmbeddedPostgres();
   try {
     const { config } = await pg.createDatabase('viewer_bench');
     const preview = await startPreview({ port: 0, database: config, seed: { days: 3, liveIntervalMs: 0 }, assetsDir: dist });

@@ -7,7 +7,7 @@
  */
 import type { PoolConfig } from 'pg';
 import { startPreview } from '../lib/preview';
-import { startBenchPostgres } from '../bench/support/postgres';
+import { startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
 
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -26,7 +26,7 @@ async function main() {
   if (!databaseUrl) {
     // A throw-away embedded PostgreSQL (the helper the benchmarks use).
     log('starting an embedded PostgreSQL…');
-    const pg = await startBenchPostgres();
+    const pg = await startEmbeddedPostgres();
     cleanups.push(() => pg.stop());
     database = (await pg.createDatabase('preview')).config;
   }

@@ -5,13 +5,13 @@
 import { Client } from 'pg';
 import { applyMigrations } from '../../lambda/db-init/migrate';
 import { batchStatement, prepareBatch } from '../../lambda/sink/ingest';
-import { resultRecord, seededRandom } from './records';
-import { median, startBenchPostgres } from './postgres';
+import { resultRecord, seededRandom } from '../../lib/dev/records';
+import { median, startEmbeddedPostgres } from '../../lib/dev/embedded-postgres';
 
 const RECORDS = 10_000;
 
 async function main() {
-  const pg = await startBenchPostgres();
+  const pg = await startEmbeddedPostgres();
   try {
     const db = await pg.createDatabase('bench_profile');
     const c = new Client(db.config);

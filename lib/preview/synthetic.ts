@@ -3,7 +3,7 @@
  * a multi-hour gap, an error burst and a publisher that went quiet. Deterministic (seeded) so screenshots and
  * tests see the same shapes. Results become MSK event records (SINETStream v3, base64) for the real sink code.
  */
-import { kafkaRecord, seededRandom } from '../../bench/support/records';
+import { kafkaRecord, seededRandom } from '../dev/records';
 import { encodeSinetStream } from '../../lambda/shared/sinetstream';
 
 export { seededRandom };

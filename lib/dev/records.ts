@@ -1,6 +1,6 @@
 /**
- * Builders for perftool results and MSK event records, shared by the data-path tests and the benchmarks so both
- * exercise the same shapes the Pi runner and the MSK event source produce.
+ * Builders for perftool results and MSK event records, shared by the data-path tests, the benchmarks and the local
+ * preview's synthetic history, so all exercise the same shapes the Pi runner and the MSK event source produce.
  */
 import type { MSKEvent } from 'aws-lambda';
 import type { KafkaRecord } from '../../lambda/sink/decode-record';
