@@ -1,9 +1,13 @@
 /**
- * Writes one batch of Kafka records in one transaction: a single set-based statement (one round trip, no
- * per-row triggers) that stores the new raw messages and, only for those newly stored (so a redelivery counts
- * nothing twice), the `perftool` rows, the time buckets and the publisher summary; plus the rejections.
+ * Writes one batch of Kafka records in one transaction with a fixed number of round trips (BEGIN, COPY of the
+ * results into a staging table, one set-based statement, COMMIT; no per-row triggers). The statement stores the
+ * new raw messages and, only for those newly stored (so a redelivery counts nothing twice), the `perftool` rows,
+ * the time buckets and the publisher summary; plus the rejections.
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { decodeRecord, type KafkaRecord, type RejectedRow, type ResultRow, type ServingValues } from './decode-record';
 
 export interface BatchOutcome {
@@ -37,47 +41,55 @@ const METRICS = [
 const FLOAT_COLUMNS = [...METRICS, 'reader_msg_count', 'writer_msg_count', 'reader_msg_size_avg', 'writer_msg_size_avg'] as const;
 const list = (items: readonly string[], sep = ', ') => items.join(sep);
 
-/** Parameter positions of the batch statement, in the order batchStatement() sends the values. */
-const RESULT_PARAMS = ['topic', 'kafka_partition', 'kafka_offset', 'kafka_timestamp', 'tstamp', 'format', 'msg', 'publisher',
-  ...FLOAT_COLUMNS, 'thread_number', 'window_start', 'window_end', 'widths'] as const;
-const REJECTION_PARAMS = ['topic', 'kafka_partition', 'kafka_offset', 'kafka_timestamp', 'reason', 'raw'] as const;
-const param = (name: (typeof RESULT_PARAMS)[number]) => `$${RESULT_PARAMS.indexOf(name) + 1}`;
-const rejectionParam = (name: (typeof REJECTION_PARAMS)[number]) => `$${RESULT_PARAMS.length + REJECTION_PARAMS.indexOf(name) + 1}`;
+/**
+ * Transaction-local staging table the batch's results are COPYed into (created once per connection; its rows
+ * vanish at commit or rollback). Column order = the order copyText() writes the fields.
+ */
+const STAGING_TABLE = 'perftool_ingest_staging';
+const STAGED_COLUMNS = [
+  ['topic', 'text'], ['kafka_partition', 'integer'], ['kafka_offset', 'bigint'], ['kafka_timestamp', 'timestamptz'],
+  ['tstamp', 'timestamptz'], ['format', 'text'], ['msg', 'text'], ['publisher', 'text'],
+  ...FLOAT_COLUMNS.map((c) => [c, 'float8'] as const), ['thread_number', 'integer'], ['window_start', 'float8'], ['window_end', 'float8'],
+] as const;
+const BEGIN_AND_STAGE_SQL = `BEGIN; CREATE TEMP TABLE IF NOT EXISTS ${STAGING_TABLE}
+  (${list(STAGED_COLUMNS.map(([c, t]) => `${c} ${t}`))}) ON COMMIT DELETE ROWS`;
+const COPY_SQL = `COPY ${STAGING_TABLE} (${list(STAGED_COLUMNS.map(([c]) => c))}) FROM STDIN`;
 
-// One statement = one transaction and one round trip. Parameters are array literals built here (node-pg's
-// generic array escaping was the slowest part of a batch); the message texts travel as one string split on
-// U+001E, a character valid JSON text cannot contain, so megabytes of JSON need no escaping. The serving values
-// were read from the JSON decodeRecord parsed anyway and travel as float8 arrays (JavaScript's shortest
-// round-trip form, so exact); PostgreSQL only checks and stores the JSON text.
+const REJECTION_PARAMS = ['topic', 'kafka_partition', 'kafka_offset', 'kafka_timestamp', 'reason', 'raw'] as const;
+const WIDTHS_PARAM = '$1';
+const rejectionParam = (name: (typeof REJECTION_PARAMS)[number]) => `$${REJECTION_PARAMS.indexOf(name) + 2}`;
+
+// The results arrive through COPY into the staging table (far cheaper for PostgreSQL than unnesting large
+// array parameters, which spilled to temp files); the staging rows are drained by the statement (DELETE …
+// RETURNING), so the savepoint-isolation path can stage and write several slices in one transaction.
+// The serving values were read from the JSON decodeRecord parsed anyway and travel as float8 text (JavaScript's
+// shortest round-trip form, so exact); PostgreSQL only checks and stores the JSON text.
 // Only rows newly inserted into perftool_message (joined back on their coordinates) reach perftool, the buckets
 // and the publisher summary, so a redelivery counts nothing twice.
 // ORDER BY in the upserts: concurrent batches (other partitions) lock shared bucket and publisher rows in key
 // order, so they queue instead of deadlocking.
 const INGEST_SQL = `
-WITH fresh AS (
+WITH staged AS MATERIALIZED (
+  DELETE FROM ${STAGING_TABLE} RETURNING *
+),
+fresh AS (
   INSERT INTO perftool_message (topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg)
-  SELECT topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg::json
-    FROM unnest(${param('topic')}::text[], ${param('kafka_partition')}::integer[], ${param('kafka_offset')}::bigint[],
-                ${param('kafka_timestamp')}::timestamptz[], ${param('tstamp')}::timestamptz[], ${param('format')}::text[],
-                string_to_array(${param('msg')}::text, chr(30)))
-         AS t(topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg)
+  SELECT topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg::json FROM staged
   ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING
   RETURNING topic, kafka_partition, kafka_offset
 ),
--- Usually every row is new: then the values are read straight from the arrays (the count is an InitPlan run
--- once; a one-time filter skips the other branch). Only a batch with earlier-delivered records pays the join.
+-- Usually every row is new: then the values are read straight from the staged rows (the counts are InitPlans
+-- run once; a one-time filter skips the other branch). Only a batch with earlier-delivered records pays the join.
 batch AS (
-  SELECT * FROM unnest(${param('topic')}::text[], ${param('kafka_partition')}::integer[], ${param('kafka_offset')}::bigint[],
-                       ${param('tstamp')}::timestamptz[], ${param('publisher')}::text[],
-                       ${list(FLOAT_COLUMNS.map((c) => `${param(c)}::float8[]`))},
-                       ${param('thread_number')}::integer[], ${param('window_start')}::float8[], ${param('window_end')}::float8[])
-         AS v(topic, kafka_partition, kafka_offset, ts, publisher, ${list(FLOAT_COLUMNS)}, thread_number, window_start, window_end)
+  SELECT topic, kafka_partition, kafka_offset, tstamp AS ts, publisher, ${list(FLOAT_COLUMNS)},
+         thread_number, window_start, window_end
+    FROM staged
 ),
 results AS (
-  SELECT * FROM batch WHERE (SELECT count(*) FROM fresh) = cardinality(${param('kafka_offset')}::bigint[])
+  SELECT * FROM batch WHERE (SELECT count(*) FROM fresh) = (SELECT count(*) FROM staged)
   UNION ALL
   SELECT batch.* FROM batch JOIN fresh USING (topic, kafka_partition, kafka_offset)
-   WHERE (SELECT count(*) FROM fresh) < cardinality(${param('kafka_offset')}::bigint[])
+   WHERE (SELECT count(*) FROM fresh) < (SELECT count(*) FROM staged)
 ),
 serving AS (
   INSERT INTO perftool ("timestamp", publisher, ${list(FLOAT_COLUMNS)}, thread_number, window_start, window_end)
@@ -95,7 +107,7 @@ buckets AS (
   SELECT w.width_seconds, p.publisher, date_bin(make_interval(secs => w.width_seconds), p.bucket, timestamptz 'epoch'),
          sum(p.result_count),
          ${list(METRICS.map((m) => `coalesce(sum(p.${m}_sum), 0), sum(p.${m}_n)`), ',\n         ')}
-    FROM partial p CROSS JOIN unnest(${param('widths')}::integer[]) AS w(width_seconds)
+    FROM partial p CROSS JOIN unnest(${WIDTHS_PARAM}::integer[]) AS w(width_seconds)
    GROUP BY 1, 2, 3
    ORDER BY 1, 2, 3
   ON CONFLICT (width_seconds, publisher, bucket) DO UPDATE SET
@@ -147,7 +159,7 @@ export async function ingestBatch(client: ClientBase, records: readonly KafkaRec
   if (total === 0) return { records: 0, stored: 0, rejected: 0, duplicates: 0 };
   let counts: { stored: number; rejected: number };
   try {
-    counts = await writeBatch(client, batch);
+    counts = await inTransaction(client, () => writeBatch(client, batch));
   } catch (err) {
     if (!isRefusedValue(err)) throw err;
     counts = await writeIsolatingRefusedValues(client, batch);
@@ -155,23 +167,32 @@ export async function ingestBatch(client: ClientBase, records: readonly KafkaRec
   return { records: total, ...counts, duplicates: total - counts.stored - counts.rejected };
 }
 
+/** Runs `work` in one transaction with the staging table ready; rolls back and rethrows on any error. */
+async function inTransaction<T>(client: ClientBase, work: () => Promise<T>): Promise<T> {
+  await client.query(BEGIN_AND_STAGE_SQL);
+  try {
+    const result = await work();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Inside a transaction: COPY the results into the staging table, then one statement writes everything. */
 async function writeBatch(client: ClientBase, batch: PreparedBatch): Promise<{ stored: number; rejected: number }> {
+  if (batch.results.length > 0) await pipeline(Readable.from(copyText(batch.results)), client.query(copyFrom(COPY_SQL)));
   const { rows } = await client.query<{ stored: number; rejected: number }>(batchStatement(batch));
   return rows[0];
 }
 
-/** The batch statement with its parameters (exported for the ingest profile in bench/). */
-export function batchStatement({ results: r, rejections: x }: PreparedBatch): { name: string; text: string; values: string[] } {
-  const col = (pick: (row: ResultRow) => string | number | null) => pgArray(r.map(pick));
+/**
+ * The statement that writes a batch whose results are already staged, with its parameters (the bucket widths
+ * and the rejections; exported for the ingest profile in bench/).
+ */
+export function batchStatement({ rejections: x }: PreparedBatch): { name: string; text: string; values: string[] } {
   const rej = (pick: (row: RejectedRow) => string | number | null) => pgArray(x.map(pick));
-  const resultValues: Record<(typeof RESULT_PARAMS)[number], string> = {
-    topic: col((o) => o.topic), kafka_partition: col((o) => o.partition), kafka_offset: col((o) => o.offset),
-    kafka_timestamp: col((o) => o.kafkaTimestamp), tstamp: col((o) => o.timestamp), format: col((o) => o.format),
-    msg: r.map((o) => o.msg).join(RECORD_SEPARATOR), publisher: col((o) => o.publisher),
-    ...(Object.fromEntries(FLOAT_COLUMNS.map((c) => [c, col((o) => o.serving[c])])) as Record<(typeof FLOAT_COLUMNS)[number], string>),
-    thread_number: col((o) => o.serving.thread_number), window_start: col((o) => o.serving.window_start),
-    window_end: col((o) => o.serving.window_end), widths: pgArray(BUCKET_WIDTHS_SECONDS),
-  };
   const rejectionValues: Record<(typeof REJECTION_PARAMS)[number], string> = {
     topic: rej((o) => o.topic), kafka_partition: rej((o) => o.partition), kafka_offset: rej((o) => o.offset),
     kafka_timestamp: rej((o) => o.kafkaTimestamp), reason: rej((o) => o.reason),
@@ -179,12 +200,37 @@ export function batchStatement({ results: r, rejections: x }: PreparedBatch): { 
   };
   // Named: the connection kept across warm invocations parses and plans this large statement once.
   return { name: 'perftool-ingest-batch', text: INGEST_SQL, values: [
-    ...RESULT_PARAMS.map((p) => resultValues[p]), ...REJECTION_PARAMS.map((p) => rejectionValues[p]),
+    pgArray(BUCKET_WIDTHS_SECONDS), ...REJECTION_PARAMS.map((p) => rejectionValues[p]),
   ] };
 }
 
-/** U+001E: never part of valid JSON text (control characters must be escaped inside strings). */
-const RECORD_SEPARATOR = '\x1e';
+/** The results as COPY text-format data (fields in STAGED_COLUMNS order), in chunks of rows. */
+export function* copyText(results: readonly ResultRow[], rowsPerChunk = 1000): Generator<string> {
+  for (let start = 0; start < results.length; start += rowsPerChunk) {
+    let chunk = '';
+    for (const o of results.slice(start, start + rowsPerChunk)) {
+      const s = o.serving;
+      chunk += `${copyField(o.topic)}\t${o.partition}\t${o.offset}\t${copyField(o.kafkaTimestamp)}\t${copyField(o.timestamp)}\t${
+        o.format}\t${copyField(o.msg)}\t${copyField(o.publisher)}`;
+      for (const c of FLOAT_COLUMNS) chunk += `\t${copyField(s[c])}`;
+      chunk += `\t${copyField(s.thread_number)}\t${copyField(s.window_start)}\t${copyField(s.window_end)}\n`;
+    }
+    yield chunk;
+  }
+}
+
+/**
+ * One COPY text-format field: \N for NULL; backslash, tab, newline and carriage return escaped (the only
+ * characters the format treats specially). Numbers in JavaScript's shortest round-trip form.
+ */
+export function copyField(value: string | number | null): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'number') return String(value);
+  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]) : value;
+}
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIALS = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /** A PostgreSQL array literal; numbers are written in JavaScript's shortest round-trip form. */
 export function pgArray(values: readonly (string | number | null)[]): string {
@@ -234,14 +280,9 @@ async function writeIsolatingRefusedValues(client: ClientBase, batch: PreparedBa
       await attempt(results.slice(half));
     }
   };
-  await client.query('BEGIN');
-  try {
+  return inTransaction(client, async () => {
     await attempt(batch.results);
     const { rejected } = await writeBatch(client, { results: [], rejections: [...batch.rejections, ...refused] });
-    await client.query('COMMIT');
     return { stored, rejected };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+  });
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { Client } from 'pg';
 import { applyMigrations } from '../../lambda/db-init/migrate';
 import { ingestBatch } from '../../lambda/sink/ingest';
@@ -114,6 +115,27 @@ test('a value PostgreSQL itself refuses is rejected alone, with its reason, and 
   const nul = await c.query(`SELECT msg::text AS text FROM perftool_message WHERE topic = 'refused' AND kafka_offset = $1`, [o[3]]);
   expect(nul.rows[0].text).toBe(text('refused-ok', '\\u0000'));
   expect(await ingestBatch(c, records)).toEqual({ records: 4, stored: 0, rejected: 0, duplicates: 4 });
+});
+
+test('any JSON text (escapes, raw whitespace, backslashes, tabs, newlines) is stored in perftool_message exactly', async () => {
+  // Whitespace outside strings is kept verbatim by the json column, so raw tabs, newlines and CRs reach COPY too.
+  const space = fc.array(fc.constantFrom(' ', '\t', '\n', '\r'), { maxLength: 3 }).map((s) => s.join(''));
+  // A publisher name with a NUL is refused by PostgreSQL (tested above); every other code point must survive.
+  // Characters COPY's text format treats specially are drawn often, next to any other code point.
+  const unit = fc.oneof(fc.constantFrom('\\', '\t', '\n', '\r', '\\N', '\\.', '"'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+  const name = fc.string({ unit, minLength: 1, maxLength: 12 }).filter((n) => !n.includes('\0'));
+  const text = fc.record({ name, note: fc.string({ unit, maxLength: 30 }), a: space, b: space, c: space })
+    .map(({ name: n, note, a, b, c }) => `{${a}"name":${JSON.stringify(n)},${b}"note"${c}:${JSON.stringify(note)},"writer":{"msg_bytes_rate":1}}${a}`);
+  // Plain JSON values take the Kafka timestamp, unique per record here, which joins each message to its row.
+  await fc.assert(fc.asyncProperty(fc.array(text, { minLength: 1, maxLength: 5 }), async (texts) => {
+    const o = offsets(texts.length);
+    const records = texts.map((t, i) => kafkaRecord(o[i], Buffer.from(t, 'utf8'), { topic: 'json-roundtrip', timestamp: 1_700_000_000_000 + o[i] }));
+    expect(await ingestBatch(c, records)).toMatchObject({ stored: texts.length, rejected: 0 });
+    const rows = await c.query(`SELECT m.msg::text AS text, p.publisher FROM perftool_message m
+        JOIN perftool p ON p."timestamp" = m.tstamp
+       WHERE m.topic = 'json-roundtrip' AND m.kafka_offset = ANY($1) ORDER BY m.kafka_offset`, [o]);
+    expect(rows.rows).toEqual(texts.map((t) => ({ text: t, publisher: (JSON.parse(t) as { name: string }).name })));
+  }), { numRuns: 40 });
 });
 
 test('a mixed batch stores the good records and keeps each bad one with its reason and bytes', async () => {
