@@ -53,15 +53,17 @@ const STAGED_COLUMNS = [
 ] as const;
 const BEGIN_AND_STAGE_SQL = `BEGIN; CREATE TEMP TABLE IF NOT EXISTS ${STAGING_TABLE}
   (${list(STAGED_COLUMNS.map(([c, t]) => `${c} ${t}`))}) ON COMMIT DELETE ROWS`;
+const CLEAR_STAGING_SQL = `DELETE FROM ${STAGING_TABLE}`;
 const COPY_SQL = `COPY ${STAGING_TABLE} (${list(STAGED_COLUMNS.map(([c]) => c))}) FROM STDIN`;
 
 const REJECTION_PARAMS = ['topic', 'kafka_partition', 'kafka_offset', 'kafka_timestamp', 'reason', 'raw'] as const;
 const WIDTHS_PARAM = '$1';
-const rejectionParam = (name: (typeof REJECTION_PARAMS)[number]) => `$${REJECTION_PARAMS.indexOf(name) + 2}`;
+const STAGED_COUNT_PARAM = '$2';
+const rejectionParam = (name: (typeof REJECTION_PARAMS)[number]) => `$${REJECTION_PARAMS.indexOf(name) + 3}`;
 
 // The results arrive through COPY into the staging table (far cheaper for PostgreSQL than unnesting large
-// array parameters, which spilled to temp files); the staging rows are drained by the statement (DELETE …
-// RETURNING), so the savepoint-isolation path can stage and write several slices in one transaction.
+// array parameters, which spilled to temp files). The statement reads the table directly: only the narrow
+// serving columns are materialized, never the megabytes of JSON text.
 // The serving values were read from the JSON decodeRecord parsed anyway and travel as float8 text (JavaScript's
 // shortest round-trip form, so exact); PostgreSQL only checks and stores the JSON text.
 // Only rows newly inserted into perftool_message (joined back on their coordinates) reach perftool, the buckets
@@ -69,12 +71,9 @@ const rejectionParam = (name: (typeof REJECTION_PARAMS)[number]) => `$${REJECTIO
 // ORDER BY in the upserts: concurrent batches (other partitions) lock shared bucket and publisher rows in key
 // order, so they queue instead of deadlocking.
 const INGEST_SQL = `
-WITH staged AS MATERIALIZED (
-  DELETE FROM ${STAGING_TABLE} RETURNING *
-),
-fresh AS (
+WITH fresh AS (
   INSERT INTO perftool_message (topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg)
-  SELECT topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg::json FROM staged
+  SELECT topic, kafka_partition, kafka_offset, kafka_timestamp, tstamp, format, msg::json FROM ${STAGING_TABLE}
   ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING
   RETURNING topic, kafka_partition, kafka_offset
 ),
@@ -83,13 +82,13 @@ fresh AS (
 batch AS (
   SELECT topic, kafka_partition, kafka_offset, tstamp AS ts, publisher, ${list(FLOAT_COLUMNS)},
          thread_number, window_start, window_end
-    FROM staged
+    FROM ${STAGING_TABLE}
 ),
 results AS (
-  SELECT * FROM batch WHERE (SELECT count(*) FROM fresh) = (SELECT count(*) FROM staged)
+  SELECT * FROM batch WHERE (SELECT count(*) FROM fresh) = ${STAGED_COUNT_PARAM}::integer
   UNION ALL
   SELECT batch.* FROM batch JOIN fresh USING (topic, kafka_partition, kafka_offset)
-   WHERE (SELECT count(*) FROM fresh) < (SELECT count(*) FROM staged)
+   WHERE (SELECT count(*) FROM fresh) < ${STAGED_COUNT_PARAM}::integer
 ),
 serving AS (
   INSERT INTO perftool ("timestamp", publisher, ${list(FLOAT_COLUMNS)}, thread_number, window_start, window_end)
@@ -180,7 +179,10 @@ async function inTransaction<T>(client: ClientBase, work: () => Promise<T>): Pro
   }
 }
 
-/** Inside a transaction: COPY the results into the staging table, then one statement writes everything. */
+/**
+ * Inside a transaction with an empty staging table: COPY the results into it, then one statement writes
+ * everything. The staged rows stay until commit (or the caller clears them).
+ */
 async function writeBatch(client: ClientBase, batch: PreparedBatch): Promise<{ stored: number; rejected: number }> {
   if (batch.results.length > 0) await pipeline(Readable.from(copyText(batch.results)), client.query(copyFrom(COPY_SQL)));
   const { rows } = await client.query<{ stored: number; rejected: number }>(batchStatement(batch));
@@ -191,7 +193,7 @@ async function writeBatch(client: ClientBase, batch: PreparedBatch): Promise<{ s
  * The statement that writes a batch whose results are already staged, with its parameters (the bucket widths
  * and the rejections; exported for the ingest profile in bench/).
  */
-export function batchStatement({ rejections: x }: PreparedBatch): { name: string; text: string; values: string[] } {
+export function batchStatement({ results, rejections: x }: PreparedBatch): { name: string; text: string; values: string[] } {
   const rej = (pick: (row: RejectedRow) => string | number | null) => pgArray(x.map(pick));
   const rejectionValues: Record<(typeof REJECTION_PARAMS)[number], string> = {
     topic: rej((o) => o.topic), kafka_partition: rej((o) => o.partition), kafka_offset: rej((o) => o.offset),
@@ -200,7 +202,7 @@ export function batchStatement({ rejections: x }: PreparedBatch): { name: string
   };
   // Named: the connection kept across warm invocations parses and plans this large statement once.
   return { name: 'perftool-ingest-batch', text: INGEST_SQL, values: [
-    pgArray(BUCKET_WIDTHS_SECONDS), ...REJECTION_PARAMS.map((p) => rejectionValues[p]),
+    pgArray(BUCKET_WIDTHS_SECONDS), String(results.length), ...REJECTION_PARAMS.map((p) => rejectionValues[p]),
   ] };
 }
 
@@ -265,6 +267,7 @@ async function writeIsolatingRefusedValues(client: ClientBase, batch: PreparedBa
     await client.query('SAVEPOINT isolate');
     try {
       stored += (await writeBatch(client, { results, rejections: [] })).stored;
+      await client.query(CLEAR_STAGING_SQL);
       await client.query('RELEASE SAVEPOINT isolate');
     } catch (err) {
       await client.query('ROLLBACK TO SAVEPOINT isolate');
