@@ -1,10 +1,11 @@
 /**
  * Where the sink's time goes on one 10,000-record batch (`npx tsx bench/support/profile-ingest.ts`): the
- * JavaScript phases timed separately, then EXPLAIN (ANALYZE, BUFFERS) of the batch statement (rolled back).
+ * JavaScript phases timed separately, then the COPY into the staging table and EXPLAIN (ANALYZE, BUFFERS) of the
+ * batch statement, both in a transaction that is rolled back, then the same batch for real.
  */
 import { Client } from 'pg';
 import { applyMigrations } from '../../lambda/db-init/migrate';
-import { batchStatement, prepareBatch } from '../../lambda/sink/ingest';
+import { batchStatement, beginAndStage, copyText, prepareBatch, stageResults } from '../../lambda/sink/ingest';
 import { resultRecord, seededRandom } from '../../lib/dev/records';
 import { median, startEmbeddedPostgres } from '../../lib/dev/embedded-postgres';
 
@@ -30,16 +31,23 @@ async function main() {
     const batch = prepareBatch(records);
     const statement = batchStatement(batch);
     console.log(`decode + validate (prepareBatch): ${medianOf7(() => prepareBatch(records)).toFixed(1)} ms (median of 7)`);
-    console.log(`build parameters (batchStatement): ${medianOf7(() => batchStatement(batch)).toFixed(1)} ms, ${(statement.values.join('').length / 1e6).toFixed(1)} MB`);
-    let t: number;
+    const copyData = () => Array.from(copyText(batch.results)).join('');
+    console.log(`build COPY data (copyText): ${medianOf7(copyData).toFixed(1)} ms, ${(copyData().length / 1e6).toFixed(1)} MB`);
     for (const label of ['cold (empty tables)', 'second batch (fresh coordinates, same buckets)']) {
-      await c.query('BEGIN');
+      const current = prepareBatch(records);
+      await beginAndStage(c);
+      let t = performance.now();
+      await stageResults(c, current.results);
+      const copyMs = performance.now() - t;
       const plan = await c.query({ text: `EXPLAIN (ANALYZE, BUFFERS, TIMING) ${statement.text}`, values: statement.values });
       await c.query('ROLLBACK');
-      console.log(`--- ${label}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
+      console.log(`--- ${label}\nCOPY into staging: ${copyMs.toFixed(1)} ms\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
       t = performance.now();
+      await beginAndStage(c);
+      await stageResults(c, current.results);
       await c.query(statement);
-      console.log(`executed: ${(performance.now() - t).toFixed(1)} ms`);
+      await c.query('COMMIT');
+      console.log(`executed (COPY + statement + commit): ${(performance.now() - t).toFixed(1)} ms`);
       for (const r of records) r.offset += RECORDS;
       Object.assign(statement, batchStatement(prepareBatch(records)));
     }

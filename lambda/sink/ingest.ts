@@ -168,7 +168,7 @@ export async function ingestBatch(client: ClientBase, records: readonly KafkaRec
 
 /** Runs `work` in one transaction with the staging table ready; rolls back and rethrows on any error. */
 async function inTransaction<T>(client: ClientBase, work: () => Promise<T>): Promise<T> {
-  await client.query(BEGIN_AND_STAGE_SQL);
+  await beginAndStage(client);
   try {
     const result = await work();
     await client.query('COMMIT');
@@ -184,9 +184,19 @@ async function inTransaction<T>(client: ClientBase, work: () => Promise<T>): Pro
  * everything. The staged rows stay until commit (or the caller clears them).
  */
 async function writeBatch(client: ClientBase, batch: PreparedBatch): Promise<{ stored: number; rejected: number }> {
-  if (batch.results.length > 0) await pipeline(Readable.from(copyText(batch.results)), client.query(copyFrom(COPY_SQL)));
+  await stageResults(client, batch.results);
   const { rows } = await client.query<{ stored: number; rejected: number }>(batchStatement(batch));
   return rows[0];
+}
+
+/** Opens the batch's transaction with an empty staging table (exported for the ingest profile in bench/). */
+export async function beginAndStage(client: ClientBase): Promise<void> {
+  await client.query(BEGIN_AND_STAGE_SQL);
+}
+
+/** COPYs the results into the staging table (exported for the ingest profile in bench/). */
+export async function stageResults(client: ClientBase, results: readonly ResultRow[]): Promise<void> {
+  if (results.length > 0) await pipeline(Readable.from(copyText(results)), client.query(copyFrom(COPY_SQL)));
 }
 
 /**
