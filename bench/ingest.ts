@@ -17,7 +17,8 @@ import { closeSharedClient } from '../lambda/shared/db';
 import { decodeRecord, type ResultRow } from '../lambda/sink/decode-record';
 import { prepareBatch } from '../lambda/sink/ingest';
 import { mskEvent, resultRecord, seededRandom } from '../lib/dev/records';
-import { median, startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
+import { startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
+import { median } from './support/stats';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000);
 const RUNS = 3;

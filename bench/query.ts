@@ -8,7 +8,8 @@
  */
 import { Client } from 'pg';
 import { applyMigrations } from '../lambda/db-init/migrate';
-import { median, percentile, startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
+import { startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
+import { median, percentile } from './support/stats';
 
 const PUBLISHERS = 20;
 const DAYS = 30;

@@ -14,7 +14,8 @@ import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startPreview } from '../lib/preview';
 import { buildViewer, REPO_ROOT } from '../lib/preview/build-viewer';
-import { median, startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
+import { startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
+import { median } from './support/stats';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ORIGINAL_JS_GZIP_KB = 250;

@@ -7,7 +7,8 @@ import { Client } from 'pg';
 import { applyMigrations } from '../../lambda/db-init/migrate';
 import { batchStatement, beginAndStage, copyText, prepareBatch, stageResults } from '../../lambda/sink/ingest';
 import { resultRecord, seededRandom } from '../../lib/dev/records';
-import { median, startEmbeddedPostgres } from '../../lib/dev/embedded-postgres';
+import { startEmbeddedPostgres } from '../../lib/dev/embedded-postgres';
+import { median } from './stats';
 
 const RECORDS = 10_000;
 
