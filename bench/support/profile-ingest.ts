@@ -1,11 +1,14 @@
 /**
- * Where the sink's time goes on one 10,000-record batch (`npx tsx bench/support/profile-ingest.ts`): the
- * JavaScript phases timed separately, then the COPY into the staging table and EXPLAIN (ANALYZE, BUFFERS) of the
- * batch statement, both in a transaction that is rolled back, then the same batch for real.
+ * Where the sink's time goes on one 10,000-record batch (`npx tsx bench/support/profile-ingest.ts`): the pure
+ * JavaScript phases timed alone, then each phase of ingestBatch timed inside its transaction (the same steps in
+ * the same order), on empty tables and on a second batch that adds to the same buckets, with EXPLAIN ANALYZE of
+ * the merge statement.
  */
 import { Client } from 'pg';
 import { applyMigrations } from '../../lambda/db-init/migrate';
-import { batchStatement, beginAndStage, copyText, prepareBatch, stageResults } from '../../lambda/sink/ingest';
+import { bucketRows } from '../../lambda/sink/buckets';
+import { messageLine, servingLine } from '../../lambda/sink/copy-text';
+import { ingestBatch, mergeStatement, prepareBatch, type PhaseTimes } from '../../lambda/sink/ingest';
 import { resultRecord, seededRandom } from '../../lib/dev/records';
 import { startEmbeddedPostgres } from '../../lib/dev/embedded-postgres';
 import { median } from './stats';
@@ -28,29 +31,21 @@ async function main() {
       const t0 = performance.now();
       fn();
       return performance.now() - t0;
-    }));
+    })).toFixed(1);
     const batch = prepareBatch(records);
-    const statement = batchStatement(batch);
-    console.log(`decode + validate (prepareBatch): ${medianOf7(() => prepareBatch(records)).toFixed(1)} ms (median of 7)`);
-    const copyData = () => Array.from(copyText(batch.results)).join('');
-    console.log(`build COPY data (copyText): ${medianOf7(copyData).toFixed(1)} ms, ${(copyData().length / 1e6).toFixed(1)} MB`);
-    for (const label of ['cold (empty tables)', 'second batch (fresh coordinates, same buckets)']) {
-      const current = prepareBatch(records);
-      await beginAndStage(c);
-      let t = performance.now();
-      await stageResults(c, current.results);
-      const copyMs = performance.now() - t;
-      const plan = await c.query({ text: `EXPLAIN (ANALYZE, BUFFERS, TIMING) ${statement.text}`, values: statement.values });
+    console.log(`JavaScript alone (median of 7): decode + validate ${medianOf7(() => prepareBatch(records))} ms, ` +
+      `COPY lines ${medianOf7(() => batch.results.forEach((r) => messageLine(r) + servingLine(r)))} ms, ` +
+      `bucket aggregation ${medianOf7(() => bucketRows(batch.results))} ms (${bucketRows(batch.results).length} bucket rows), ` +
+      `merge statement parameters ${medianOf7(() => mergeStatement(batch))} ms`);
+    for (const label of ['empty tables', 'second batch (new offsets, same buckets)']) {
+      const phases: PhaseTimes = {};
+      await ingestBatch(c, records, phases);
+      console.log(`--- ${label}: ${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ')}`);
+      await c.query('BEGIN');
+      const plan = await c.query({ text: `EXPLAIN (ANALYZE, BUFFERS) ${mergeStatement(batch).text}`, values: mergeStatement(batch).values });
       await c.query('ROLLBACK');
-      console.log(`--- ${label}\nCOPY into staging: ${copyMs.toFixed(1)} ms\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
-      t = performance.now();
-      await beginAndStage(c);
-      await stageResults(c, current.results);
-      await c.query(statement);
-      await c.query('COMMIT');
-      console.log(`executed (COPY + statement + commit): ${(performance.now() - t).toFixed(1)} ms`);
+      console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
       for (const r of records) r.offset += RECORDS;
-      Object.assign(statement, batchStatement(prepareBatch(records)));
     }
     await c.end();
   } finally {

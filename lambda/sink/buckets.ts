@@ -1,0 +1,113 @@
+/**
+ * The time buckets and the publisher summary one batch of results adds, computed in the sink (pure, no I/O) so
+ * the database receives a few thousand pre-aggregated rows to merge instead of re-reading the batch's results.
+ */
+import type { ResultRow, ServingValues } from './decode-record';
+
+/** Bucket widths behind perftool_30sec, _1min, _2min, _10min (perftool_rollup.width_seconds). */
+export const BUCKET_WIDTHS_SECONDS = [30, 60, 120, 600] as const;
+
+/** The 8 charted metrics: each gets a sum and a non-null count per bucket. */
+export const BUCKET_METRICS = [
+  'reader_bytes_rate', 'writer_bytes_rate', 'reader_count_rate', 'writer_count_rate',
+  'reader_error_rate', 'writer_error_rate', 'reader_error_count', 'writer_error_count',
+] as const satisfies readonly (keyof ServingValues)[];
+
+/**
+ * One perftool_rollup row's contribution: sums and non-null counts merge by addition, which keeps averages
+ * exact under any arrival order or batch split.
+ */
+export interface BucketRow {
+  widthSeconds: number;
+  publisher: string;
+  /** Bucket start (date_bin from the epoch), ms since the epoch. */
+  bucketMs: number;
+  resultCount: number;
+  /** Per metric, in BUCKET_METRICS order. */
+  sums: number[];
+  counts: number[];
+}
+
+export interface PublisherRow {
+  publisher: string;
+  /** Earliest and latest result timestamps of the batch, as the results carry them (µs precision kept). */
+  firstSeen: string;
+  lastSeen: string;
+  resultCount: number;
+}
+
+/**
+ * µs since the epoch of an ISO timestamp written by decodeRecord (`…SS.mmmZ` or `…SS.mmmuuuZ`), as a Number:
+ * exact up to year 2255, and only used to bucket and order results.
+ */
+export function microsOf(iso: string): number {
+  const ms = Date.parse(iso);
+  return iso.length === 27 ? ms * 1000 + Number(iso.slice(23, 26)) : ms * 1000;
+}
+
+/**
+ * The rows the batch's results add to every bucket width, keyed and summed like date_bin(width, ts, epoch), in
+ * key order (width, publisher by code unit, bucket): concurrent batches then lock shared rows in the same order.
+ * The results are summed into 30-second rows once; the wider widths (multiples of 30 s) add up those.
+ */
+export function bucketRows(results: readonly ResultRow[]): BucketRow[] {
+  const [finest, ...wider] = BUCKET_WIDTHS_SECONDS;
+  const finestRows = new Map<string, BucketRow>();
+  for (const result of results) {
+    const row = bucketOf(finestRows, finest, result.publisher, Date.parse(result.timestamp));
+    row.resultCount++;
+    for (let i = 0; i < BUCKET_METRICS.length; i++) {
+      const value = result.serving[BUCKET_METRICS[i]];
+      if (value !== null) {
+        row.sums[i] += value;
+        row.counts[i]++;
+      }
+    }
+  }
+  const all = [...finestRows.values()];
+  for (const widthSeconds of wider) {
+    const rows = new Map<string, BucketRow>();
+    for (const part of finestRows.values()) {
+      const row = bucketOf(rows, widthSeconds, part.publisher, part.bucketMs);
+      row.resultCount += part.resultCount;
+      for (let i = 0; i < BUCKET_METRICS.length; i++) {
+        row.sums[i] += part.sums[i];
+        row.counts[i] += part.counts[i];
+      }
+    }
+    all.push(...rows.values());
+  }
+  return all.sort((a, b) => a.widthSeconds - b.widthSeconds || compareCodeUnits(a.publisher, b.publisher) || a.bucketMs - b.bucketMs);
+}
+
+/** The row of `rows` for the bucket of `widthSeconds` holding time `ms`, created empty when missing. */
+function bucketOf(rows: Map<string, BucketRow>, widthSeconds: number, publisher: string, ms: number): BucketRow {
+  const widthMs = widthSeconds * 1000;
+  const bucketMs = Math.floor(ms / widthMs) * widthMs;
+  const key = `${bucketMs} ${publisher}`;
+  let row = rows.get(key);
+  if (row === undefined) {
+    row = { widthSeconds, publisher, bucketMs, resultCount: 0, sums: new Array(BUCKET_METRICS.length).fill(0), counts: new Array(BUCKET_METRICS.length).fill(0) };
+    rows.set(key, row);
+  }
+  return row;
+}
+
+const compareCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Per publisher: the batch's first and last result time and its number of results. */
+export function publisherRows(results: readonly ResultRow[]): PublisherRow[] {
+  const publishers = new Map<string, PublisherRow & { first: number; last: number }>();
+  for (const { publisher, timestamp } of results) {
+    const us = microsOf(timestamp);
+    const row = publishers.get(publisher);
+    if (row === undefined) {
+      publishers.set(publisher, { publisher, firstSeen: timestamp, lastSeen: timestamp, resultCount: 1, first: us, last: us });
+      continue;
+    }
+    row.resultCount++;
+    if (us < row.first) [row.first, row.firstSeen] = [us, timestamp];
+    if (us > row.last) [row.last, row.lastSeen] = [us, timestamp];
+  }
+  return [...publishers.values()].map(({ publisher, firstSeen, lastSeen, resultCount }) => ({ publisher, firstSeen, lastSeen, resultCount }));
+}
