@@ -8,6 +8,8 @@
  * text is a perftool result is decided by the caller, not here.
  */
 
+import { isUtf8 } from 'node:buffer';
+
 export type SinetStreamVersion = 2 | 3;
 
 export type DecodedMessage =
@@ -27,8 +29,6 @@ const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
 /** An Avro long takes at most 10 varint bytes. */
 const MAX_VARINT_BYTES = 10;
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Encodes a payload (the JSON text) with its publish time, as SINETStream's MessageWriter does. */
 export function encodeSinetStream(
@@ -53,10 +53,11 @@ export function encodeSinetStream(
 
 /** Decodes one Kafka record value. Never throws: every malformed input yields `{ok: false, reason}`. */
 export function decodeSinetStream(bytes: Uint8Array): DecodedMessage {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Every Buffer view costs an allocation: reuse a Buffer as is and read the v3/v2 layers by offset.
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length === 0) return fail('empty message');
   if (buf[0] === V3_MARKER) return decodeV3(buf);
-  if (buf[0] === V2_MARKER) return decodeV2(buf, 'v2');
+  if (buf[0] === V2_MARKER) return decodeV2(buf, 0, 'v2');
   return decodePlainText(buf);
 }
 
@@ -70,46 +71,75 @@ function decodeV3(buf: Buffer): DecodedMessage {
   if (keyVersion !== 0) {
     return fail(`encrypted SINETStream message (key version ${keyVersion}): cannot decode without the key`);
   }
-  return decodeV2(buf.subarray(V3_HEADER_LENGTH), 'v3');
+  return decodeV2(buf, V3_HEADER_LENGTH, 'v3');
 }
 
-function decodeV2(buf: Buffer, format: 'v2' | 'v3'): DecodedMessage {
-  if (buf.length < 2 || buf[0] !== V2_MARKER) {
+/** Decodes the v2 message that starts at `start` and runs to the end of `buf`. */
+function decodeV2(buf: Buffer, start: number, format: 'v2' | 'v3'): DecodedMessage {
+  const length = buf.length - start;
+  if (length < 2 || buf[start] !== V2_MARKER) {
     return fail(`bad SINETStream v2 marker in a ${format} message (expected 0xc3 0x01)`);
   }
-  if (buf[1] !== V2_VERSION) return fail(`unsupported SINETStream v2 version ${hexByte(buf[1])} (expected 0x01)`);
-  if (buf.length < V2_HEADER_LENGTH) return fail(`truncated SINETStream header (${buf.length} of ${V2_HEADER_LENGTH} bytes)`);
-  const fingerprint = buf.subarray(2, V2_HEADER_LENGTH);
-  if (!fingerprint.equals(SINETSTREAM_SCHEMA_FINGERPRINT)) {
-    return fail(`unknown Avro schema fingerprint ${fingerprint.toString('hex')} (expected ${SINETSTREAM_SCHEMA_FINGERPRINT.toString('hex')})`);
+  if (buf[start + 1] !== V2_VERSION) return fail(`unsupported SINETStream v2 version ${hexByte(buf[start + 1])} (expected 0x01)`);
+  if (length < V2_HEADER_LENGTH) return fail(`truncated SINETStream header (${length} of ${V2_HEADER_LENGTH} bytes)`);
+  if (!hasSchemaFingerprint(buf, start + 2)) {
+    const fingerprint = buf.toString('hex', start + 2, start + V2_HEADER_LENGTH);
+    return fail(`unknown Avro schema fingerprint ${fingerprint} (expected ${SINETSTREAM_SCHEMA_FINGERPRINT.toString('hex')})`);
   }
-  const tstamp = readZigZagVarint(buf, V2_HEADER_LENGTH);
+  const tstamp = readZigZagVarint(buf, start + V2_HEADER_LENGTH);
   if (!tstamp.ok) return fail(`bad Avro tstamp: ${tstamp.reason}`);
-  const length = readZigZagVarint(buf, tstamp.next);
-  if (!length.ok) return fail(`bad Avro msg length: ${length.reason}`);
-  if (length.value < 0n) return fail(`bad Avro msg length: negative (${length.value})`);
-  const start = length.next;
-  const available = buf.length - start;
-  if (length.value > BigInt(available)) {
-    return fail(`truncated Avro msg: ${length.value} bytes declared, ${available} present`);
+  const msgLength = readZigZagVarint(buf, tstamp.next);
+  if (!msgLength.ok) return fail(`bad Avro msg length: ${msgLength.reason}`);
+  if (msgLength.value < 0) return fail(`bad Avro msg length: negative (${msgLength.value})`);
+  const msgStart = msgLength.next;
+  const available = buf.length - msgStart;
+  if (msgLength.value > available) {
+    return fail(`truncated Avro msg: ${msgLength.value} bytes declared, ${available} present`);
   }
-  const end = start + Number(length.value);
+  const end = msgStart + Number(msgLength.value);
   if (end !== buf.length) return fail(`${buf.length - end} unexpected bytes after the Avro record`);
-  return { ok: true, format, tstampMicros: tstamp.value, payload: buf.subarray(start, end) };
+  const tstampMicros = typeof tstamp.value === 'bigint' ? tstamp.value : BigInt(tstamp.value);
+  return { ok: true, format, tstampMicros, payload: buf.subarray(msgStart, end) };
+}
+
+function hasSchemaFingerprint(buf: Buffer, at: number): boolean {
+  for (let i = 0; i < SINETSTREAM_SCHEMA_FINGERPRINT.length; i++) {
+    if (buf[at + i] !== SINETSTREAM_SCHEMA_FINGERPRINT[i]) return false;
+  }
+  return true;
 }
 
 function decodePlainText(buf: Buffer): DecodedMessage {
-  try {
-    utf8.decode(buf);
-  } catch {
-    return fail(`not a SINETStream message (first byte ${hexByte(buf[0])}) and not UTF-8 text`);
-  }
+  // Validate without building the string: the caller decodes the text once.
+  if (!isUtf8(buf)) return fail(`not a SINETStream message (first byte ${hexByte(buf[0])}) and not UTF-8 text`);
   return { ok: true, format: 'json', tstampMicros: null, payload: buf };
 }
 
-type VarintResult = { ok: true; value: bigint; next: number } | { ok: false; reason: string };
+/** An Avro long: a Number when exactly representable (the common case), else a BigInt. */
+type VarintResult = { ok: true; value: number | bigint; next: number } | { ok: false; reason: string };
 
+/**
+ * Fast path for an Avro long of at most 8 bytes whose zig-zag form is below 2^53 (every µs tstamp before year
+ * 2112, every length): summed as a Number, exact because every partial sum is a safe integer (and a sum that
+ * reached 2^53 cannot round back below it). Anything else is read again with BigInt.
+ */
 function readZigZagVarint(buf: Buffer, offset: number): VarintResult {
+  const last = Math.min(offset + 8, buf.length);
+  let raw = 0;
+  let scale = 1;
+  for (let at = offset; at < last; at++) {
+    const byte = buf[at];
+    raw += (byte & 0x7f) * scale;
+    if (byte < 0x80) {
+      if (raw > Number.MAX_SAFE_INTEGER) break;
+      return { ok: true, value: raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2, next: at + 1 };
+    }
+    scale *= 0x80;
+  }
+  return readZigZagVarintBig(buf, offset);
+}
+
+function readZigZagVarintBig(buf: Buffer, offset: number): VarintResult {
   let raw = 0n;
   for (let i = 0; i < MAX_VARINT_BYTES; i++) {
     const at = offset + i;

@@ -169,3 +169,53 @@ describe('perftoolResultProblem agrees with the former zod schema', () => {
     expect(perftoolResultProblem(base())).toBeNull();
   });
 });
+
+/** The timestamp formatting is arithmetic with a per-day cache: it must match the plain Date/BigInt computation. */
+describe('ISO timestamps agree with Date', () => {
+  const MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+  const MAX_US = BigInt(MAX_MS) * 1000n + 999n;
+  /** The former implementations, kept as the reference. */
+  const referenceMicros = (us: bigint): string | null => {
+    if (us < 0n || us > MAX_US) return null;
+    const iso = new Date(Number(us / 1000n)).toISOString();
+    return `${iso.slice(0, -1)}${(us % 1000n).toString().padStart(3, '0')}Z`;
+  };
+  const referenceMillis = (ms: number): string | null =>
+    (Number.isFinite(ms) && ms >= 0 && ms <= MAX_MS ? new Date(ms).toISOString() : null);
+  const kafkaTimestampOf = (timestamp: number) => decodeRecord(kafkaRecord(1, null, { timestamp })).row.kafkaTimestamp;
+
+  // Instants where a field rolls over: epoch, leap days (2000 is leap, 2100 is not), year ends, the last instant.
+  const edgesMs = [0, Date.UTC(1972, 1, 29), Date.UTC(2000, 1, 29), Date.UTC(2000, 2, 1), Date.UTC(2024, 0, 1),
+    Date.UTC(2100, 1, 28), Date.UTC(2100, 2, 1), Date.UTC(9999, 11, 31), MAX_MS + 1];
+  const nearEdgeMs = fc.tuple(fc.constantFrom(...edgesMs), fc.integer({ min: -86_400_000, max: 86_400_000 })).map(([e, d]) => e + d);
+  const anyMs = fc.oneof(fc.integer({ min: -10, max: MAX_MS + 10 }), nearEdgeMs,
+    fc.double({ min: -1, max: MAX_MS + 1 }), fc.constantFrom(-0, NaN, Infinity, -Infinity, MAX_MS, MAX_MS + 0.5));
+  // Microseconds near 2^53, where isoFromMicros switches from Number to BigInt arithmetic, and at the range ends.
+  const anyMicros = fc.oneof(
+    fc.bigInt({ min: -10n, max: MAX_US + 10n }),
+    fc.bigInt({ min: 2n ** 53n - 3_000_000n, max: 2n ** 53n + 3_000_000n }),
+    nearEdgeMs.map((ms) => BigInt(ms) * 1000n).chain((us) => fc.bigInt({ min: us - 1_000_000n, max: us + 1_000_000n })),
+    fc.constantFrom(0n, 999_999n, 1_000_000n, MAX_US, MAX_US + 1n),
+  );
+
+  test('isoFromMicros on arbitrary microseconds, around 2^53 and around calendar edges', () => {
+    fc.assert(fc.property(anyMicros, (us) => {
+      expect(isoFromMicros(us)).toBe(referenceMicros(us));
+    }), { numRuns: 10000 });
+  });
+
+  test('the Kafka timestamp on arbitrary batches of milliseconds (cache hits and misses)', () => {
+    fc.assert(fc.property(fc.array(anyMs, { maxLength: 20 }), (batch) => {
+      for (const ms of batch) expect(kafkaTimestampOf(ms)).toBe(referenceMillis(ms));
+    }), { numRuns: 2000 });
+  });
+
+  test('every day of 1500 in a row (more than the day cache holds), at the first and last millisecond', () => {
+    for (let day = 0; day < 1500; day++) {
+      const ms = Date.UTC(1999, 0, 1) + day * 86_400_000;
+      expect(kafkaTimestampOf(ms)).toBe(new Date(ms).toISOString());
+      expect(kafkaTimestampOf(ms + 86_399_999)).toBe(new Date(ms + 86_399_999).toISOString());
+      expect(isoFromMicros(BigInt(ms) * 1000n + 86_399_999_999n)).toBe(referenceMicros(BigInt(ms) * 1000n + 86_399_999_999n));
+    }
+  });
+});

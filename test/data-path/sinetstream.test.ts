@@ -100,3 +100,64 @@ describe('decodeSinetStream properties', () => {
     expect(() => encodeSinetStream('x', 1n << 63n)).toThrow(RangeError);
   });
 });
+
+/** The decoder reads varints as Numbers when exact and validates plain text without decoding it: both checked here. */
+describe('decodeSinetStream fast paths agree with the straightforward computation', () => {
+  const HEADER = 'c3011f9c0c91eb33664f';
+  /** Seven-bit groups, least significant first, as varint bytes (continuation bit on all but the last). */
+  const varintBytes = (groups: number[]) => groups.map((g, i) => (i < groups.length - 1 ? g | 0x80 : g));
+  /** The BigInt reading of a zig-zag varint, without any Number shortcut. */
+  const referenceValue = (groups: number[]) => {
+    const raw = groups.reduce((acc, g, i) => acc | (BigInt(g) << BigInt(7 * i)), 0n);
+    return { raw, value: (raw >> 1n) ^ -(raw & 1n) };
+  };
+  // Up to 10 groups (a canonical or zero-padded Avro long); the high groups often large to straddle 2^53 and 2^64.
+  const groups = fc.array(fc.oneof(fc.integer({ min: 0, max: 127 }), fc.constantFrom(0, 1, 0x1f, 0x20, 0x3f, 0x40, 0x7f)),
+    { minLength: 1, maxLength: 10 });
+  const message = (tstamp: number[], length: number[], payload: number[]) =>
+    Buffer.concat([Buffer.from(HEADER, 'hex'), Buffer.from(varintBytes(tstamp)), Buffer.from(varintBytes(length)), Buffer.from(payload)]);
+
+  test('any tstamp varint decodes to its BigInt value, or is refused beyond 64 bits', () => {
+    fc.assert(fc.property(groups, (tstamp) => {
+      const { raw, value } = referenceValue(tstamp);
+      const r = decodeSinetStream(message(tstamp, [4], [0x34, 0x32])); // zig-zag 4 = length 2
+      if (raw > 0xffffffffffffffffn) expect(r).toEqual({ ok: false, reason: 'bad Avro tstamp: varint exceeds 64 bits' });
+      else expect(r).toEqual({ ok: true, format: 'v2', tstampMicros: value, payload: Buffer.from('42') });
+    }), { numRuns: 2000 });
+  });
+
+  test('any msg length varint is checked against the bytes present with the BigInt value', () => {
+    fc.assert(fc.property(groups, fc.integer({ min: 0, max: 3 }), (length, present) => {
+      const { raw, value } = referenceValue(length);
+      const r = decodeSinetStream(message([0], length, Array(present).fill(0x20)));
+      const expected = raw > 0xffffffffffffffffn ? 'bad Avro msg length: varint exceeds 64 bits'
+        : value < 0n ? `bad Avro msg length: negative (${value})`
+          : value > BigInt(present) ? `truncated Avro msg: ${value} bytes declared, ${present} present`
+            : value < BigInt(present) ? `${BigInt(present) - value} unexpected bytes after the Avro record` : null;
+      expect(r).toEqual(expected === null ? { ok: true, format: 'v2', tstampMicros: 0n, payload: Buffer.alloc(present, 0x20) }
+        : { ok: false, reason: expected });
+    }), { numRuns: 2000 });
+  });
+
+  test('tstamps around ±2^52 (zig-zag 2^53) and real µs clocks round-trip exactly', () => {
+    const near = (center: bigint) => fc.bigInt({ min: center - 1000n, max: center + 1000n });
+    const tstamp = fc.oneof(near(2n ** 52n), near(-(2n ** 52n)), near(2n ** 53n), near(0n), fc.bigInt({ min: 0n, max: 253402300799999999n }));
+    fc.assert(fc.property(tstamp, (t) => {
+      expect(decodeSinetStream(encodeSinetStream('{}', t))).toEqual({ ok: true, format: 'v3', tstampMicros: t, payload: Buffer.from('{}') });
+    }), { numRuns: 2000 });
+  });
+
+  test('plain text is accepted exactly when a fatal TextDecoder accepts it', () => {
+    const fatal = new TextDecoder('utf-8', { fatal: true });
+    const isText = (b: Buffer) => { try { fatal.decode(b); return true; } catch { return false; } };
+    // Bytes that make or break UTF-8: ASCII, continuations, overlong and surrogate leads, out-of-range leads.
+    const byte = fc.oneof(fc.integer({ min: 0x20, max: 0x7f }), fc.integer({ min: 0x80, max: 0xbf }),
+      fc.constantFrom(0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff));
+    const text = fc.array(fc.integer({ min: 0, max: 0x10ffff }), { maxLength: 8 }).map((cps) => Buffer.from(`{${String.fromCodePoint(...cps)}`));
+    const bytes = fc.oneof(fc.array(byte, { minLength: 1, maxLength: 12 }).map((b) => Buffer.from([0x7b, ...b])), text,
+      fc.tuple(text, fc.nat()).map(([t, cut]) => t.subarray(0, 1 + (cut % t.length))));
+    fc.assert(fc.property(bytes, (b) => {
+      expect(decodeSinetStream(b).ok).toBe(isText(b));
+    }), { numRuns: 2000 });
+  });
+});
