@@ -7,7 +7,7 @@
 import { Client } from 'pg';
 import { applyMigrations } from '../../lambda/db-init/migrate';
 import { bucketRows } from '../../lambda/sink/buckets';
-import { messageLine, servingLine } from '../../lambda/sink/copy-text';
+import { CopyBinaryWriter, writeMessageRow, writeServingRow } from '../../lambda/sink/copy-binary';
 import { ingestBatch, mergeStatement, prepareBatch, type PhaseTimes } from '../../lambda/sink/ingest';
 import { resultRecord, seededRandom } from '../../lib/dev/records';
 import { startEmbeddedPostgres } from '../../lib/dev/embedded-postgres';
@@ -34,7 +34,13 @@ async function main() {
     })).toFixed(1);
     const batch = prepareBatch(records);
     console.log(`JavaScript alone (median of 7): decode + validate ${medianOf7(() => prepareBatch(records))} ms, ` +
-      `COPY lines ${medianOf7(() => batch.results.forEach((r) => messageLine(r) + servingLine(r)))} ms, ` +
+      `COPY data ${medianOf7(() => {
+        const [messages, serving] = [new CopyBinaryWriter(), new CopyBinaryWriter()];
+        for (const r of batch.results) {
+          writeMessageRow(messages, r);
+          writeServingRow(serving, r);
+        }
+      })} ms, ` +
       `bucket aggregation ${medianOf7(() => bucketRows(batch.results))} ms (${bucketRows(batch.results).length} bucket rows), ` +
       `merge statement parameters ${medianOf7(() => mergeStatement(batch))} ms`);
     for (const label of ['empty tables', 'second batch (new offsets, same buckets)']) {

@@ -37,15 +37,6 @@ export interface PublisherRow {
 }
 
 /**
- * µs since the epoch of an ISO timestamp written by decodeRecord (`…SS.mmmZ` or `…SS.mmmuuuZ`), as a Number:
- * exact up to year 2255, and only used to bucket and order results.
- */
-export function microsOf(iso: string): number {
-  const ms = Date.parse(iso);
-  return iso.length === 27 ? ms * 1000 + Number(iso.slice(23, 26)) : ms * 1000;
-}
-
-/**
  * The rows the batch's results add to every bucket width, keyed and summed like date_bin(width, ts, epoch), in
  * key order (width, publisher by code unit, bucket): concurrent batches then lock shared rows in the same order.
  * The results are summed into 30-second rows once; the wider widths (multiples of 30 s) add up those.
@@ -97,17 +88,23 @@ const compareCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Per publisher: the batch's first and last result time and its number of results. */
 export function publisherRows(results: readonly ResultRow[]): PublisherRow[] {
-  const publishers = new Map<string, PublisherRow & { first: number; last: number }>();
+  const publishers = new Map<string, PublisherRow & { first: string; last: string }>();
   for (const { publisher, timestamp } of results) {
-    const us = microsOf(timestamp);
+    const sortable = sortableIso(timestamp);
     const row = publishers.get(publisher);
     if (row === undefined) {
-      publishers.set(publisher, { publisher, firstSeen: timestamp, lastSeen: timestamp, resultCount: 1, first: us, last: us });
+      publishers.set(publisher, { publisher, firstSeen: timestamp, lastSeen: timestamp, resultCount: 1, first: sortable, last: sortable });
       continue;
     }
     row.resultCount++;
-    if (us < row.first) [row.first, row.firstSeen] = [us, timestamp];
-    if (us > row.last) [row.last, row.lastSeen] = [us, timestamp];
+    if (sortable < row.first) [row.first, row.firstSeen] = [sortable, timestamp];
+    if (sortable > row.last) [row.last, row.lastSeen] = [sortable, timestamp];
   }
   return [...publishers.values()].map(({ publisher, firstSeen, lastSeen, resultCount }) => ({ publisher, firstSeen, lastSeen, resultCount }));
 }
+
+/**
+ * decodeRecord writes `…SS.mmmZ` (from a Kafka timestamp) or `…SS.mmmuuuZ`; padded to one spelling, such strings
+ * order like the instants they name.
+ */
+const sortableIso = (iso: string) => (iso.length === 24 ? `${iso.slice(0, 23)}000Z` : iso);

@@ -45,6 +45,8 @@ export interface ResultRow extends KafkaCoordinates {
   timestamp: string;
   /** The JSON text exactly as received. */
   msg: string;
+  /** `msg` as UTF-8: the received bytes themselves (after a byte order mark, which the text decoder drops). */
+  msgBytes: Uint8Array;
   /** The record value as received (base64), kept in case PostgreSQL refuses the row and it must be rejected. */
   valueBase64: string;
   publisher: string;
@@ -63,6 +65,7 @@ export type DecodedRecord = { kind: 'result'; row: ResultRow } | { kind: 'reject
 const MAX_ISO_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const hasByteOrderMark = (b: Uint8Array) => b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
 
 const describe = (input: unknown): string => {
   if (input === undefined) return 'missing';
@@ -183,6 +186,7 @@ export function decodeRecord(record: KafkaRecord): DecodedRecord {
       format: decoded.format,
       timestamp,
       msg: text,
+      msgBytes: hasByteOrderMark(decoded.payload) ? decoded.payload.subarray(3) : decoded.payload,
       valueBase64: value,
       publisher: name,
       serving: {

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { BUCKET_METRICS, bucketRows, publisherRows } from './buckets';
-import { MESSAGE_COLUMNS, messageLine, SERVING_COLUMNS, servingLine } from './copy-text';
+import { CopyBinaryWriter, MESSAGE_COLUMNS, SERVING_COLUMNS, writeMessageRow, writeServingRow } from './copy-binary';
 import { decodeRecord, type KafkaRecord, type RejectedRow, type ResultRow } from './decode-record';
 
 export interface BatchOutcome {
@@ -36,8 +36,8 @@ export interface PreparedBatch {
 const RECORDS_PER_CHUNK = 250;
 
 const list = (items: readonly string[]) => items.join(', ');
-const COPY_MESSAGES_SQL = `COPY perftool_message (${list(MESSAGE_COLUMNS)}) FROM STDIN`;
-const COPY_SERVING_SQL = `COPY perftool (${list(SERVING_COLUMNS)}) FROM STDIN`;
+const COPY_MESSAGES_SQL = `COPY perftool_message (${list(MESSAGE_COLUMNS)}) FROM STDIN (FORMAT binary)`;
+const COPY_SERVING_SQL = `COPY perftool (${list(SERVING_COLUMNS)}) FROM STDIN (FORMAT binary)`;
 
 /**
  * Coordinates of the batch already in perftool_message or perftool_rejected: one index range scan per
@@ -206,23 +206,23 @@ export async function withoutStored(client: ClientBase, records: readonly KafkaR
 async function writeBatch(
   client: ClientBase, chunks: Iterable<ResultRow[]>, batch: PreparedBatch, lap = stopwatch(undefined),
 ): Promise<{ stored: number; rejected: number }> {
-  const servingText: string[] = [];
-  function* messageText() {
+  const messages = new CopyBinaryWriter();
+  const serving = new CopyBinaryWriter();
+  function* messageData() {
     for (const results of chunks) {
-      let text = '';
-      let serving = '';
       for (const r of results) {
-        text += messageLine(r);
-        serving += servingLine(r);
+        writeMessageRow(messages, r);
+        writeServingRow(serving, r);
       }
-      servingText.push(serving);
-      if (text !== '') yield text;
+      const data = messages.take();
+      if (data.length > 0) yield data;
     }
+    yield messages.finish();
   }
   // highWaterMark 1: the next chunk is decoded while the database ingests the previous one, not all up front.
-  await pipeline(Readable.from(messageText(), { highWaterMark: 1 }), client.query(copyFrom(COPY_MESSAGES_SQL)));
+  await pipeline(Readable.from(messageData(), { highWaterMark: 1 }), client.query(copyFrom(COPY_MESSAGES_SQL)));
   lap('decode + COPY perftool_message');
-  if (batch.results.length > 0) await pipeline(Readable.from(servingText, { highWaterMark: 1 }), client.query(copyFrom(COPY_SERVING_SQL)));
+  if (batch.results.length > 0) await pipeline(Readable.from([serving.finish()]), client.query(copyFrom(COPY_SERVING_SQL)));
   lap('COPY perftool');
   const { rows } = await client.query<{ rejected: number }>(mergeStatement(batch));
   lap('merge buckets, publishers, rejections');

@@ -25,6 +25,7 @@ test('the MSK event vector decodes to exactly the row of vectors/sinetstream.md'
       format: 'v3',
       timestamp: '2022-03-28T18:25:55.700123Z',
       msg: perftoolResultLines()[0],
+      msgBytes: Buffer.from(perftoolResultLines()[0]),
       valueBase64: record.value,
       publisher: 'perftool-sinetstream-target',
       serving: {
@@ -218,4 +219,16 @@ describe('ISO timestamps agree with Date', () => {
       expect(isoFromMicros(BigInt(ms) * 1000n + 86_399_999_999n)).toBe(referenceMicros(BigInt(ms) * 1000n + 86_399_999_999n));
     }
   });
+});
+
+test('msgBytes are exactly the UTF-8 bytes of msg, with or without a byte order mark, in every format', () => {
+  const text = fc.string({ unit: 'binary', maxLength: 20 }).map((note) => JSON.stringify({ name: 'pi-bom', note }));
+  fc.assert(fc.property(text, fc.boolean(), fc.constantFrom(2 as const, 3 as const, 'json' as const), (json, bom, format) => {
+    const bytes = Buffer.concat([bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), Buffer.from(json, 'utf8')]);
+    const value = format === 'json' ? bytes : encodeSinetStream(bytes, TSTAMP, { version: format });
+    const d = decodeRecord(kafkaRecord(7, value));
+    if (d.kind !== 'result') throw new Error(d.row.reason);
+    expect(d.row.msg).toBe(json);
+    expect(Buffer.from(d.row.msgBytes)).toEqual(Buffer.from(d.row.msg, 'utf8'));
+  }));
 });
