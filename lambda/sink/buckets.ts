@@ -4,8 +4,8 @@
  */
 import type { ResultRow, ServingValues } from './decode-record';
 
-/** Bucket widths behind perftool_30sec, _1min, _2min, _10min (perftool_rollup.width_seconds). */
-export const BUCKET_WIDTHS_SECONDS = [30, 60, 120, 600] as const;
+/** Bucket widths behind perftool_30sec, _1min, _2min, _10min, _1hour (perftool_rollup.width_seconds). */
+export const BUCKET_WIDTHS_SECONDS = [30, 60, 120, 600, 3600] as const;
 
 /** The 8 charted metrics: each gets a sum and a non-null count per bucket. */
 export const BUCKET_METRICS = [

@@ -6,6 +6,9 @@ import { applyMigrations, defaultViewerConfig } from '../../lambda/db-init/migra
 import { handler } from '../../lambda/db-init/index';
 import { MIGRATIONS } from '../../lambda/db-init/migrations.generated';
 import { readMigrationFiles, renderMigrationsModule, GENERATED_MODULE_PATH } from '../../lambda/db-init/generate-migrations';
+import { BUCKET_METRICS } from '../../lambda/sink/buckets';
+import { ingestBatch } from '../../lambda/sink/ingest';
+import { resultRecord, seededRandom } from '../../lib/dev/records';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { withEnv } from './helpers';
 
@@ -137,6 +140,112 @@ test('two concurrent inits on an empty database apply each migration once', asyn
     await b.end();
     await db.drop();
   }
+});
+
+/**
+ * Fails unless `view` holds, per publisher starting with `prefix`, one row per `width`-second bucket (date_bin from the
+ * epoch) equal to aggregating the raw perftool rows: rates averaged, error counts summed, NULL where no row had one.
+ */
+async function expectBucketViewEqualsRawRows(c: Client, view: string, width: number, prefix: string): Promise<void> {
+  const rates = BUCKET_METRICS.filter((m) => !m.endsWith('_error_count'));
+  const counts = BUCKET_METRICS.filter((m) => m.endsWith('_error_count'));
+  const reference = await c.query(`
+    SELECT date_bin(make_interval(secs => ${width}), "timestamp", timestamptz 'epoch') AS "timestamp", publisher,
+           ${[...rates.map((m) => `avg(${m}) AS ${m}`), ...counts.map((m) => `sum(${m}) AS ${m}`)].join(', ')}, count(*)::int AS n
+      FROM perftool WHERE starts_with(publisher, $1) GROUP BY 1, 2 ORDER BY 2, 1`, [prefix]);
+  const actual = await c.query(`SELECT "timestamp", publisher, ${BUCKET_METRICS.join(', ')}, result_count::int AS n
+      FROM ${view} WHERE starts_with(publisher, $1) ORDER BY publisher, "timestamp"`, [prefix]);
+  expect(reference.rows.length).toBeGreaterThan(0);
+  expect(actual.rows.map((r) => [r.publisher, r.timestamp.toISOString(), r.n])).toEqual(
+    reference.rows.map((r) => [r.publisher, r.timestamp.toISOString(), r.n]),
+  );
+  actual.rows.forEach((row, i) => {
+    for (const m of BUCKET_METRICS) {
+      const [got, want] = [row[m], reference.rows[i][m]];
+      // Sums in another order differ in the last bits; absence must match exactly.
+      if (got === null || want === null) expect({ m, got }).toEqual({ m, got: want });
+      else expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(want)));
+    }
+  });
+}
+
+describe('003_hourly_buckets on a database that already holds results', () => {
+  const BEFORE_HOURLY = MIGRATIONS.filter((m) => m.version <= 2);
+  const HOUR_US = 3_600_000_000n;
+  /** 17 minutes before an hour boundary, so the data below spans partial hours at both ends and whole ones between. */
+  const START_US = 1_763_600_400_000_000n - 17n * 60_000_000n;
+  /** A whole hour inside the data where one publisher reports no reader values. */
+  const QUIET_HOUR = START_US / HOUR_US + 2n;
+  let db: TestDatabase;
+  let c: Client;
+  beforeAll(async () => {
+    db = await createTestDatabase('mig3');
+    c = await open(db);
+    // A zone half an hour off UTC: hourly buckets must start on UTC hours whatever the session's zone.
+    await c.query(`SET TimeZone = 'Asia/Kolkata'`);
+    const r = await applyMigrations(c, { defaultPerftoolName: 'x', migrations: BEFORE_HOURLY });
+    expect(r.schemaVersion).toBe(2);
+    // Results stored before the hourly level existed: 5 hours of three publishers at irregular times, some metrics
+    // absent, and one publisher-hour with no reader values at all (its hourly rates and counts must be NULL).
+    const random = seededRandom(7);
+    const rows = Array.from({ length: 900 }, (_, i) => {
+      const publisher = `hourly-${i % 3}`;
+      const us = START_US + BigInt(Math.floor(random() * 5 * 3600e6));
+      const quietHour = publisher === 'hourly-2' && us / HOUR_US === QUIET_HOUR;
+      const values = BUCKET_METRICS.map((m) =>
+        (quietHour && m.startsWith('reader_')) || random() < 0.15 ? null : m.endsWith('_error_count') ? Math.floor(random() * 4) : random() * 1e6,
+      );
+      return { ts: new Date(Number(us / 1000n)).toISOString().replace('Z', `${String(us % 1000n).padStart(3, '0')}Z`), publisher, values };
+    });
+    await c.query(
+      `INSERT INTO perftool ("timestamp", publisher, ${BUCKET_METRICS.join(', ')})
+       SELECT * FROM unnest($1::timestamptz[], $2::text[], ${BUCKET_METRICS.map((_, i) => `$${i + 3}::float8[]`).join(', ')})`,
+      [rows.map((r) => r.ts), rows.map((r) => r.publisher), ...BUCKET_METRICS.map((_, i) => rows.map((r) => r.values[i]))],
+    );
+    // The buckets a version-2 sink maintained for those results (30 s to 10 min; sink.test.ts shows its rows are
+    // exactly these aggregations), built set-based here because today's sink also writes 1-hour rows.
+    await c.query(`
+      INSERT INTO perftool_rollup
+      SELECT w, publisher, date_bin(make_interval(secs => w), "timestamp", timestamptz 'epoch'), count(*),
+             ${BUCKET_METRICS.map((m) => `coalesce(sum(${m}), 0), count(${m})`).join(', ')}
+        FROM perftool CROSS JOIN unnest(ARRAY[30, 60, 120, 600]) AS w
+       GROUP BY 1, 2, 3`);
+  });
+  afterAll(async () => {
+    await c.end();
+    await db.drop();
+  });
+
+  test('the migration adds perftool_1hour, backfilled: equal to aggregating the raw rows by hour', async () => {
+    expect((await c.query(`SELECT to_regclass('public.perftool_1hour') AS v`)).rows[0].v).toBeNull();
+    const r = await applyMigrations(c, { defaultPerftoolName: 'x' });
+    expect(r).toEqual({ applied: ['003_hourly_buckets'], schemaVersion: 3 });
+    await expectBucketViewEqualsRawRows(c, 'perftool_1hour', 3600, 'hourly-');
+    const quiet = await c.query(`SELECT reader_bytes_rate, reader_error_count FROM perftool_1hour
+      WHERE publisher = 'hourly-2' AND "timestamp" = to_timestamp(${QUIET_HOUR * 3600n})`);
+    expect(quiet.rows).toEqual([{ reader_bytes_rate: null, reader_error_count: null }]);
+  });
+
+  test('perftool_1hour is defined like perftool_10min, at another width', async () => {
+    const def = async (view: string) => (await c.query(`SELECT pg_get_viewdef($1::regclass) AS d`, [view])).rows[0].d as string;
+    expect(await def('perftool_1hour')).toBe((await def('perftool_10min')).replace('width_seconds = 600)', 'width_seconds = 3600)'));
+  });
+
+  test('the sink adds new results to the backfilled hours', async () => {
+    const records = Array.from({ length: 60 }, (_, i) =>
+      resultRecord(i, { name: `hourly-${i % 3}`, tstampMicros: START_US + BigInt(i) * 5n * 60_000_000n, writerBytesRate: 1000 + i, readerBytesRate: 2000 + i, readerErrors: i % 2 }),
+    );
+    expect(await ingestBatch(c, records)).toEqual({ records: 60, stored: 60, rejected: 0, duplicates: 0 });
+    await expectBucketViewEqualsRawRows(c, 'perftool_1hour', 3600, 'hourly-');
+    await expectBucketViewEqualsRawRows(c, 'perftool_10min', 600, 'hourly-');
+  });
+
+  test('running the init again changes neither the schema nor the buckets', async () => {
+    const state = async () => [await schemaSnapshot(c), (await c.query('SELECT * FROM perftool_rollup ORDER BY 1, 2, 3')).rows];
+    const before = await state();
+    expect(await applyMigrations(c, { defaultPerftoolName: 'x' })).toEqual({ applied: [], schemaVersion: 3 });
+    expect(await state()).toEqual(before);
+  });
 });
 
 test('the Lambda ships exactly the .sql migrations (regenerate: npx tsx lambda/db-init/generate-migrations.ts)', () => {

@@ -264,7 +264,7 @@ test('bucket views equal a reference aggregation over the raw rows', async () =>
   });
   // Batches in shuffled arrival order, overlapping so some records are redelivered.
   for (let i = 0; i < all.length; i += 90) await ingestBatch(c, all.slice(Math.max(0, i - 20), i + 90));
-  for (const [view, width] of [['perftool_30sec', 30], ['perftool_1min', 60], ['perftool_2min', 120], ['perftool_10min', 600]] as const) {
+  for (const [view, width] of [['perftool_30sec', 30], ['perftool_1min', 60], ['perftool_2min', 120], ['perftool_10min', 600], ['perftool_1hour', 3600]] as const) {
     const reference = await c.query(`
       SELECT date_bin(make_interval(secs => ${width}), "timestamp", timestamptz 'epoch') AS ts, publisher,
              avg(reader_bytes_rate) AS rbr, avg(writer_bytes_rate) AS wbr, avg(reader_count_rate) AS rcr, avg(writer_count_rate) AS wcr,
