@@ -121,8 +121,13 @@ describe('lib/hasura/metadata.json (the reviewed API surface)', () => {
 
   test('tracks exactly the SPEC tables and views', () => {
     expect(Object.keys(byName).sort()).toEqual(
-      ['perftool', 'perftool_10min', 'perftool_1min', 'perftool_2min', 'perftool_30sec', 'perftool_publishers', 'viewer_config'].sort(),
+      ['perftool', 'perftool_10min', 'perftool_1hour', 'perftool_1min', 'perftool_2min', 'perftool_30sec', 'perftool_publishers', 'viewer_config'].sort(),
     );
+  });
+
+  test('every bucket view is exposed alike: the same columns and row limit for the anonymous role only', () => {
+    const views = ['perftool_30sec', 'perftool_1min', 'perftool_2min', 'perftool_10min', 'perftool_1hour'];
+    for (const view of views) expect({ view, select: byName[view].select_permissions }).toEqual({ view, select: byName.perftool_10min.select_permissions });
   });
 
   test('every anonymous select has a row limit and nobody may delete', () => {
