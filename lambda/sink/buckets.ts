@@ -39,13 +39,22 @@ export interface PublisherRow {
 /**
  * The rows the batch's results add to every bucket width, keyed and summed like date_bin(width, ts, epoch), in
  * key order (width, publisher by code unit, bucket): concurrent batches then lock shared rows in the same order.
- * The results are summed into 30-second rows once; the wider widths (multiples of 30 s) add up those.
  */
 export function bucketRows(results: readonly ResultRow[]): BucketRow[] {
-  const [finest, ...wider] = BUCKET_WIDTHS_SECONDS;
-  const finestRows = new Map<string, BucketRow>();
-  for (const result of results) {
-    const row = bucketOf(finestRows, finest, result.publisher, Date.parse(result.timestamp));
+  const buckets = new BucketAggregator();
+  for (const result of results) buckets.add(result);
+  return buckets.rows();
+}
+
+/**
+ * Collects results one at a time (the sink adds them as they are decoded, while the database is busy) into
+ * 30-second rows; rows() adds those up into the wider widths (all multiples of 30 s).
+ */
+export class BucketAggregator {
+  private readonly finest = new Map<string, BucketRow>();
+
+  add(result: ResultRow): void {
+    const row = bucketOf(this.finest, BUCKET_WIDTHS_SECONDS[0], result.publisher, Date.parse(result.timestamp));
     row.resultCount++;
     for (let i = 0; i < BUCKET_METRICS.length; i++) {
       const value = result.serving[BUCKET_METRICS[i]];
@@ -55,20 +64,23 @@ export function bucketRows(results: readonly ResultRow[]): BucketRow[] {
       }
     }
   }
-  const all = [...finestRows.values()];
-  for (const widthSeconds of wider) {
-    const rows = new Map<string, BucketRow>();
-    for (const part of finestRows.values()) {
-      const row = bucketOf(rows, widthSeconds, part.publisher, part.bucketMs);
-      row.resultCount += part.resultCount;
-      for (let i = 0; i < BUCKET_METRICS.length; i++) {
-        row.sums[i] += part.sums[i];
-        row.counts[i] += part.counts[i];
+
+  rows(): BucketRow[] {
+    const all = [...this.finest.values()];
+    for (const widthSeconds of BUCKET_WIDTHS_SECONDS.slice(1)) {
+      const rows = new Map<string, BucketRow>();
+      for (const part of this.finest.values()) {
+        const row = bucketOf(rows, widthSeconds, part.publisher, part.bucketMs);
+        row.resultCount += part.resultCount;
+        for (let i = 0; i < BUCKET_METRICS.length; i++) {
+          row.sums[i] += part.sums[i];
+          row.counts[i] += part.counts[i];
+        }
       }
+      all.push(...rows.values());
     }
-    all.push(...rows.values());
+    return all.sort((a, b) => a.widthSeconds - b.widthSeconds || compareCodeUnits(a.publisher, b.publisher) || a.bucketMs - b.bucketMs);
   }
-  return all.sort((a, b) => a.widthSeconds - b.widthSeconds || compareCodeUnits(a.publisher, b.publisher) || a.bucketMs - b.bucketMs);
 }
 
 /** The row of `rows` for the bucket of `widthSeconds` holding time `ms`, created empty when missing. */

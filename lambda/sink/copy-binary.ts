@@ -4,6 +4,7 @@
  * values instead of parsing their text. Column lists and row writers sit side by side so their order cannot
  * drift apart.
  */
+import { BUCKET_METRICS, type BucketRow } from './buckets';
 import type { ResultRow, ServingValues } from './decode-record';
 
 /** perftool_message columns, in the order writeMessageRow() writes them. */
@@ -18,6 +19,9 @@ export const FLOAT_COLUMNS = [
 
 /** perftool columns, in the order writeServingRow() writes them. */
 export const SERVING_COLUMNS = ['"timestamp"', 'publisher', ...FLOAT_COLUMNS, 'thread_number', 'window_start', 'window_end'] as const;
+
+/** perftool_rollup columns, in the order writeBucketRow() writes them. */
+export const ROLLUP_COLUMNS = ['width_seconds', 'publisher', 'bucket', 'result_count', ...BUCKET_METRICS.flatMap((m) => [`${m}_sum`, `${m}_n`])] as const;
 
 /** Seconds between the Unix epoch and PostgreSQL's (2000-01-01), where binary timestamps count from. */
 const POSTGRES_EPOCH_SECONDS = 946_684_800;
@@ -119,10 +123,14 @@ export class CopyBinaryWriter {
   /** timestamptz from an ISO 8601 string as decodeRecord writes them (`…SS.mmmZ` or `…SS.mmmuuuZ`). */
   timestamptz(iso: string | null): this {
     if (iso === null) return this.null();
-    const sinceEpochMs = Date.parse(iso) - POSTGRES_EPOCH_MS;
-    const micros = iso.length === 27 ? Number(iso.slice(23, 26)) : 0;
+    return this.timestamptzFromMillis(Date.parse(iso), iso.length === 27 ? Number(iso.slice(23, 26)) : 0);
+  }
+
+  /** timestamptz from whole milliseconds since the Unix epoch, plus 0-999 µs. */
+  timestamptzFromMillis(ms: number, micros = 0): this {
+    const sinceEpochMs = ms - POSTGRES_EPOCH_MS;
     if (Number.isSafeInteger(sinceEpochMs * 1000)) return this.int8(sinceEpochMs * 1000 + micros);
-    return this.bigint8(BigInt(sinceEpochMs) * 1000n + BigInt(micros));
+    return this.bigint8(BigInt(sinceEpochMs) * 1000n + BigInt(micros)); // past year 2255
   }
 
   /**
@@ -178,4 +186,10 @@ export function writeServingRow(w: CopyBinaryWriter, r: ResultRow): void {
   w.row(SERVING_COLUMNS.length).timestamptz(r.timestamp).label(r.publisher);
   for (const column of FLOAT_COLUMNS) w.float8(s[column]);
   w.int4(s.thread_number).timestamptzFromEpochSeconds(s.window_start).timestamptzFromEpochSeconds(s.window_end);
+}
+
+/** One perftool_rollup row: a bucket's sums and non-null counts from this batch. */
+export function writeBucketRow(w: CopyBinaryWriter, b: BucketRow): void {
+  w.row(ROLLUP_COLUMNS.length).int4(b.widthSeconds).label(b.publisher).timestamptzFromMillis(b.bucketMs).int8(b.resultCount);
+  for (let i = 0; i < BUCKET_METRICS.length; i++) w.float8(b.sums[i]).int8(b.counts[i]);
 }

@@ -6,14 +6,18 @@
  *   2. COPY into perftool_message, fed while the records are being decoded, so the sink's decoding overlaps the
  *      database's work;
  *   3. COPY into perftool;
- *   4. one statement merges the batch's pre-aggregated time buckets and publisher summary and stores the rejections.
+ *   4. COPY of the batch's bucket rows (summed while decoding) into a staging table;
+ *   5. one statement merges the staged buckets and the publisher summary and stores the rejections.
+ * All COPYs use the binary format (copy-binary.ts).
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { BUCKET_METRICS, bucketRows, publisherRows } from './buckets';
-import { CopyBinaryWriter, MESSAGE_COLUMNS, SERVING_COLUMNS, writeMessageRow, writeServingRow } from './copy-binary';
+import { BucketAggregator, publisherRows } from './buckets';
+import {
+  CopyBinaryWriter, MESSAGE_COLUMNS, ROLLUP_COLUMNS, SERVING_COLUMNS, writeBucketRow, writeMessageRow, writeServingRow,
+} from './copy-binary';
 import { decodeRecord, type KafkaRecord, type RejectedRow, type ResultRow } from './decode-record';
 
 export interface BatchOutcome {
@@ -40,6 +44,15 @@ const COPY_MESSAGES_SQL = `COPY perftool_message (${list(MESSAGE_COLUMNS)}) FROM
 const COPY_SERVING_SQL = `COPY perftool (${list(SERVING_COLUMNS)}) FROM STDIN (FORMAT binary)`;
 
 /**
+ * Per-connection staging table for the batch's bucket rows: COPY fills it, the merge statement empties it.
+ * Created outside any transaction, so a rolled-back batch cannot take it away.
+ */
+const BUCKET_STAGING_TABLE = 'perftool_rollup_staging';
+const CREATE_BUCKET_STAGING_SQL = `CREATE TEMP TABLE IF NOT EXISTS ${BUCKET_STAGING_TABLE} (LIKE perftool_rollup) ON COMMIT DELETE ROWS`;
+const COPY_BUCKETS_SQL = `COPY ${BUCKET_STAGING_TABLE} (${list(ROLLUP_COLUMNS)}) FROM STDIN (FORMAT binary)`;
+const withBucketStaging = new WeakSet<ClientBase>();
+
+/**
  * Coordinates of the batch already in perftool_message or perftool_rejected: one index range scan per
  * (topic, partition) over the batch's offsets (OFFSET 0 keeps each lookup a parameterized index scan).
  */
@@ -54,9 +67,7 @@ SELECT r.topic, r.kafka_partition, s.kafka_offset
     WHERE j.topic = r.topic AND j.kafka_partition = r.kafka_partition AND j.kafka_offset BETWEEN r.low AND r.high
    OFFSET 0) AS s`;
 
-const METRIC_COLUMNS = BUCKET_METRICS.flatMap((m) => [`${m}_sum`, `${m}_n`]);
-const BUCKET_PARAMS = ['width_seconds', 'publisher', 'bucket', 'result_count', ...METRIC_COLUMNS];
-const BUCKET_TYPES = ['integer', 'text', 'timestamptz', 'bigint', ...BUCKET_METRICS.flatMap(() => ['float8', 'bigint'])];
+const METRIC_COLUMNS = ROLLUP_COLUMNS.slice(4);
 const PUBLISHER_PARAMS = ['publisher', 'first_seen', 'last_seen', 'result_count'];
 const PUBLISHER_TYPES = ['text', 'timestamptz', 'timestamptz', 'bigint'];
 const REJECTION_PARAMS = ['topic', 'kafka_partition', 'kafka_offset', 'kafka_timestamp', 'reason', 'raw'];
@@ -65,19 +76,22 @@ const REJECTION_TYPES = ['text', 'integer', 'bigint', 'timestamptz', 'text', 'by
 const unnestOf = (types: string[], first: number) => `unnest(${list(types.map((t, i) => `$${first + i}::${t}[]`))})`;
 
 // Concurrent batches (other partitions) lock shared bucket and publisher rows in key order, so they queue instead
-// of deadlocking: bucketRows() returns its rows in key order, the
-// publisher upsert sorts its few rows.
+// of deadlocking: the staged bucket rows were COPYed in key order (bucketRows()) and are read back in that order;
+// the publisher upsert sorts its few rows. (A deadlock would still only fail the batch, which Lambda retries.)
 const MERGE_SQL = `
-WITH buckets AS (
-  INSERT INTO perftool_rollup AS r (${list(BUCKET_PARAMS)})
-  SELECT * FROM ${unnestOf(BUCKET_TYPES, 1)} AS b(${list(BUCKET_PARAMS)})
+WITH staged AS (
+  DELETE FROM ${BUCKET_STAGING_TABLE} RETURNING ${list(ROLLUP_COLUMNS)}
+),
+buckets AS (
+  INSERT INTO perftool_rollup AS r (${list(ROLLUP_COLUMNS)})
+  SELECT * FROM staged
   ON CONFLICT (width_seconds, publisher, bucket) DO UPDATE SET
      result_count = r.result_count + excluded.result_count,
      ${list(METRIC_COLUMNS.map((c) => `${c} = r.${c} + excluded.${c}`))}
 ),
 publishers AS (
   INSERT INTO perftool_publishers AS p (${list(PUBLISHER_PARAMS)})
-  SELECT * FROM ${unnestOf(PUBLISHER_TYPES, 1 + BUCKET_PARAMS.length)} AS s(${list(PUBLISHER_PARAMS)})
+  SELECT * FROM ${unnestOf(PUBLISHER_TYPES, 1)} AS s(${list(PUBLISHER_PARAMS)})
    ORDER BY 1
   ON CONFLICT (publisher) DO UPDATE SET
      first_seen = least(p.first_seen, excluded.first_seen),
@@ -86,7 +100,7 @@ publishers AS (
 ),
 rejected AS (
   INSERT INTO perftool_rejected (${list(REJECTION_PARAMS)})
-  SELECT * FROM ${unnestOf(REJECTION_TYPES, 1 + BUCKET_PARAMS.length + PUBLISHER_PARAMS.length)}
+  SELECT * FROM ${unnestOf(REJECTION_TYPES, 1 + PUBLISHER_PARAMS.length)}
   ON CONFLICT (topic, kafka_partition, kafka_offset) DO NOTHING
   RETURNING 1
 )
@@ -167,8 +181,12 @@ function stopwatch(phases: PhaseTimes | undefined): (name: string) => void {
   };
 }
 
-/** Runs `work` in one transaction; rolls back and rethrows on any error. */
+/** Runs `work` in one transaction (with the bucket staging table ready); rolls back and rethrows on any error. */
 async function inTransaction<T>(client: ClientBase, work: () => Promise<T>): Promise<T> {
+  if (!withBucketStaging.has(client)) {
+    await client.query(CREATE_BUCKET_STAGING_SQL);
+    withBucketStaging.add(client);
+  }
   await client.query('BEGIN');
   try {
     const result = await work();
@@ -208,36 +226,45 @@ async function writeBatch(
 ): Promise<{ stored: number; rejected: number }> {
   const messages = new CopyBinaryWriter();
   const serving = new CopyBinaryWriter();
+  const buckets = new BucketAggregator();
   function* messageData() {
     for (const results of chunks) {
       for (const r of results) {
         writeMessageRow(messages, r);
         writeServingRow(serving, r);
+        buckets.add(r);
       }
       const data = messages.take();
       if (data.length > 0) yield data;
     }
     yield messages.finish();
   }
-  // highWaterMark 1: the next chunk is decoded while the database ingests the previous one, not all up front.
-  await pipeline(Readable.from(messageData(), { highWaterMark: 1 }), client.query(copyFrom(COPY_MESSAGES_SQL)));
+  await copyIn(client, COPY_MESSAGES_SQL, messageData());
   lap('decode + COPY perftool_message');
-  if (batch.results.length > 0) await pipeline(Readable.from([serving.finish()]), client.query(copyFrom(COPY_SERVING_SQL)));
-  lap('COPY perftool');
+  if (batch.results.length > 0) {
+    await copyIn(client, COPY_SERVING_SQL, [serving.finish()]);
+    lap('COPY perftool');
+    const staged = new CopyBinaryWriter();
+    for (const row of buckets.rows()) writeBucketRow(staged, row);
+    await copyIn(client, COPY_BUCKETS_SQL, [staged.finish()]);
+    lap('COPY bucket rows');
+  }
   const { rows } = await client.query<{ rejected: number }>(mergeStatement(batch));
   lap('merge buckets, publishers, rejections');
   return { stored: batch.results.length, rejected: rows[0].rejected };
 }
 
-/** The statement merging a batch's buckets and publishers and storing its rejections (exported for the profile). */
+/** Feeds `data` to a COPY FROM STDIN; highWaterMark 1: each chunk is produced only when the previous one is sent. */
+async function copyIn(client: ClientBase, sql: string, data: Iterable<Buffer>): Promise<void> {
+  await pipeline(Readable.from(data, { highWaterMark: 1 }), client.query(copyFrom(sql)));
+}
+
+/**
+ * The statement merging the staged buckets and the batch's publishers and storing its rejections (exported for
+ * the ingest profile).
+ */
 export function mergeStatement({ results, rejections: x }: PreparedBatch): { name: string; text: string; values: string[] } {
-  const buckets = bucketRows(results);
   const publishers = publisherRows(results);
-  const bucketValues = [
-    numberArray(buckets.map((b) => b.widthSeconds)), pgArray(buckets.map((b) => b.publisher)),
-    pgArray(buckets.map((b) => new Date(b.bucketMs).toISOString())), numberArray(buckets.map((b) => b.resultCount)),
-    ...BUCKET_METRICS.flatMap((_, i) => [numberArray(buckets.map((b) => b.sums[i])), numberArray(buckets.map((b) => b.counts[i]))]),
-  ];
   const publisherValues = [
     pgArray(publishers.map((p) => p.publisher)), pgArray(publishers.map((p) => p.firstSeen)),
     pgArray(publishers.map((p) => p.lastSeen)), pgArray(publishers.map((p) => p.resultCount)),
@@ -248,7 +275,7 @@ export function mergeStatement({ results, rejections: x }: PreparedBatch): { nam
     pgArray(x.map((o) => (o.raw ? `\\x${o.raw.toString('hex')}` : null))),
   ];
   // Named: the connection kept across warm invocations parses and plans this statement once.
-  return { name: 'perftool-ingest-merge', text: MERGE_SQL, values: [...bucketValues, ...publisherValues, ...rejectionValues] };
+  return { name: 'perftool-ingest-merge', text: MERGE_SQL, values: [...publisherValues, ...rejectionValues] };
 }
 
 /** A PostgreSQL array literal; numbers are written in JavaScript's shortest round-trip form. */
@@ -263,8 +290,6 @@ export function pgArray(values: readonly (string | number | null)[]): string {
   }
   return `${literal}}`;
 }
-/** A PostgreSQL array literal of numbers (no NULLs): the fast path for the bucket sums and counts. */
-const numberArray = (values: readonly number[]) => `{${values.join(',')}}`;
 const NEEDS_ESCAPE = /["\\]/;
 const ESCAPED = /["\\]/g;
 
