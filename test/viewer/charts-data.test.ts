@@ -1,7 +1,7 @@
 import { acceptFetch, emptyLiveWindow, overlapMs, planFetch } from '../../viewer-assets/src/model/liveData';
 import { advance, createPlayer, pause, play, seek, step } from '../../viewer-assets/src/model/player';
 import { buildChartData, gapThreshold, mergeRows, ResultRow, thinRows } from '../../viewer-assets/src/model/series';
-import { chooseSource, estimateResultInterval, thinningGroupMs } from '../../viewer-assets/src/model/source';
+import { chooseSource, estimateResultInterval, SOURCES, sourceBucketLabel, thinningGroupMs } from '../../viewer-assets/src/model/source';
 import { axisTicks, formatBytesRate, formatExact, formatShort } from '../../viewer-assets/src/model/units';
 import { formatUrlState, parseUrlState } from '../../viewer-assets/src/model/urlState';
 import { LANGS, MESSAGES, chooseLang, translate } from '../../viewer-assets/src/model/i18n';
@@ -23,10 +23,16 @@ describe('source choice (raw or buckets) from window and width', () => {
     [12 * HOUR, 1200, 'perftool'], // 720 one-a-minute results fit 1,000 points
     [12 * HOUR, 360, 'perftool_2min'], // a phone: 360 points → 2 min buckets
     [DAY, 1200, 'perftool_2min'],
-    [7 * DAY, 1200, 'perftool_10min'],
-    [30 * DAY, 1200, 'perftool_10min'], // coarsest available
+    [4 * DAY, 1200, 'perftool_10min'],
+    [7 * DAY, 1200, 'perftool_1hour'], // 1,008 ten-minute buckets are over the 1,000-point budget
+    [30 * DAY, 1200, 'perftool_1hour'],
+    [90 * DAY, 1200, 'perftool_1hour'], // coarsest available
   ])('%d ms at %d px → %s', (windowMs, width, table) => {
     expect(chooseSource(windowMs, width).table).toBe(table);
+  });
+
+  test('bucket sizes are labelled in the unit that reads best', () => {
+    expect(SOURCES.map(sourceBucketLabel)).toEqual(['raw', '30 s', '1 min', '2 min', '10 min', '1 h']);
   });
 
   test('a publisher sending every 10 s gets buckets sooner', () => {
@@ -154,24 +160,31 @@ describe('long windows are thinned in the browser to the point budget', () => {
     result_count: count,
   });
 
-  test('30 days of 10 min buckets: groups of 50 min, at most 1,000 points per series', () => {
-    const tenMin = chooseSource(30 * DAY, 1200);
-    expect(tenMin.table).toBe('perftool_10min');
-    const groupMs = thinningGroupMs(tenMin, 30 * DAY, 1200);
-    expect(groupMs).toBe(50 * MIN);
+  test('30 days read 720 hourly buckets with no thinning', () => {
+    const source = chooseSource(30 * DAY, 1200);
+    expect(source).toEqual({ table: 'perftool_1hour', bucketMs: HOUR });
+    expect(thinningGroupMs(source, 30 * DAY, 1200)).toBe(0);
+    expect(thinningGroupMs(chooseSource(7 * DAY, 1200), 7 * DAY, 1200)).toBe(0);
+    expect(thinningGroupMs(chooseSource(DAY, 1200), DAY, 1200)).toBe(0);
+    expect(thinningGroupMs(chooseSource(HOUR, 1200), HOUR, 1200)).toBe(0);
+    // A phone's 360 points take 30 days of hours in pairs.
+    expect(thinningGroupMs(chooseSource(30 * DAY, 360), 30 * DAY, 360)).toBe(2 * HOUR);
+  });
+
+  test('past what the coarsest bucket fits (a 90-day playback range): groups of 3 h, at most 1,000 points per series', () => {
+    const hourly = chooseSource(90 * DAY, 1200);
+    expect(hourly.table).toBe('perftool_1hour');
+    const groupMs = thinningGroupMs(hourly, 90 * DAY, 1200);
+    expect(groupMs).toBe(3 * HOUR);
     const rows: ResultRow[] = [];
-    for (let t = T0; t < T0 + 30 * DAY; t += 10 * MIN) for (const p of ['a', 'b']) rows.push(bucket(p, t, 100, 1, 10));
-    expect(rows.length / 2).toBe(4320);
+    for (let t = T0; t < T0 + 90 * DAY; t += HOUR) for (const p of ['a', 'b']) rows.push(bucket(p, t, 100, 1, 60));
+    expect(rows.length / 2).toBe(2160);
     const thin = thinRows(rows, groupMs);
     for (const p of ['a', 'b']) {
       const n = thin.filter((r) => r.publisher === p).length;
       expect(n).toBeLessThanOrEqual(1000);
-      expect(n).toBeGreaterThanOrEqual(864); // 4,320 buckets in groups of five (one more where the grid splits the ends)
+      expect(n).toBeGreaterThanOrEqual(720); // 2,160 buckets in groups of three (one more where the grid splits the ends)
     }
-    // Shorter windows and raw results need no thinning.
-    expect(thinningGroupMs(tenMin, 7 * DAY, 1200)).toBe(10 * MIN * 2);
-    expect(thinningGroupMs(chooseSource(DAY, 1200), DAY, 1200)).toBe(0);
-    expect(thinningGroupMs(chooseSource(HOUR, 1200), HOUR, 1200)).toBe(0);
   });
 
   test('rates average weighted by result_count, error counts add up, absent values stay absent', () => {

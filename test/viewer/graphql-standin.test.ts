@@ -11,6 +11,7 @@ import { boolExpToSql, selectSql, SqlParams } from '../../lib/preview/hasura-sch
 import { ingestRecords } from '../../lib/preview/seed';
 import { syntheticHistory } from '../../lib/preview/synthetic';
 import { ALL_OPERATIONS, CONFIG_BY_NAME, INSERT_CONFIG, resultsQuery, UPDATE_CONFIG } from '../../viewer-assets/src/api/operations';
+import { SOURCES } from '../../viewer-assets/src/model/source';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 
 let db: TestDatabase;
@@ -37,6 +38,7 @@ afterAll(async () => {
 });
 
 test('every operation the viewer sends is valid against the schema', () => {
+  expect(SOURCES.map((s) => `RESULTS_${s.table}`).filter((name) => !(name in ALL_OPERATIONS))).toEqual([]);
   for (const [name, op] of Object.entries(ALL_OPERATIONS)) {
     expect([name, validate(schema, parse(op)).map((e) => e.message)]).toEqual([name, []]);
   }
@@ -44,7 +46,7 @@ test('every operation the viewer sends is valid against the schema', () => {
 
 test("root fields, arguments and types carry Hasura's generated names", () => {
   const sdl = printSchema(schema);
-  for (const table of ['perftool', 'perftool_30sec', 'perftool_1min', 'perftool_2min', 'perftool_10min', 'perftool_publishers', 'viewer_config']) {
+  for (const table of ['perftool', 'perftool_30sec', 'perftool_1min', 'perftool_2min', 'perftool_10min', 'perftool_1hour', 'perftool_publishers', 'viewer_config']) {
     expect(sdl).toContain(`${table}(\n    """filter the rows returned"""\n    where: ${table}_bool_exp`);
     expect(sdl).toContain(`order_by: [${table}_order_by!]`);
   }
@@ -87,12 +89,18 @@ test('results come back as Hasura prints them, filtered and ordered by variables
   expect(times).toEqual([...times].sort((a, b) => b - a));
 });
 
-test("bucket reads carry result_count, the weight for merging buckets in the browser", async () => {
-  const r = await run(resultsQuery('perftool_10min'), { publisher: 'pi-lab-01', from: new Date(NOW - 3_600_000).toISOString(), to: new Date(NOW).toISOString(), limit: 100 });
-  expect(r.errors).toBeUndefined();
-  const rows = r.data.rows as Array<Record<string, unknown>>;
-  expect(rows.length).toBeGreaterThan(0);
-  expect(rows.every((x) => x.publisher === 'pi-lab-01' && typeof x.result_count === 'number' && (x.result_count as number) > 0)).toBe(true);
+test("every bucket source's reads carry result_count, the weight for merging buckets in the browser", async () => {
+  // From an hour boundary, so every bucket read holds exactly the results read raw.
+  const vars = { publisher: 'pi-lab-01', from: new Date(NOW - 2 * 3_600_000).toISOString(), to: new Date(NOW + 3_600_000).toISOString(), limit: 1000 };
+  const raw = await run(resultsQuery('perftool'), vars);
+  expect(raw.data.rows.length).toBeGreaterThan(60);
+  for (const { table } of SOURCES.filter((s) => s.bucketMs > 0)) {
+    const r = await run(resultsQuery(table), vars);
+    expect({ table, errors: r.errors }).toEqual({ table, errors: undefined });
+    const rows = r.data.rows as Array<{ publisher: string; result_count: number }>;
+    expect(rows.every((x) => x.publisher === 'pi-lab-01' && typeof x.result_count === 'number' && x.result_count > 0)).toBe(true);
+    expect({ table, results: rows.reduce((n, x) => n + x.result_count, 0) }).toEqual({ table, results: raw.data.rows.length });
+  }
 });
 
 test('bucket views and publisher statistics answer with numbers', async () => {

@@ -63,6 +63,7 @@ export const ALL_OPERATIONS: Record<string, string> = {
   RESULTS_perftool_1min: resultsQuery('perftool_1min'),
   RESULTS_perftool_2min: resultsQuery('perftool_2min'),
   RESULTS_perftool_10min: resultsQuery('perftool_10min'),
+  RESULTS_perftool_1hour: resultsQuery('perftool_1hour'),
 };
 
 export interface PublisherStats {

@@ -1,7 +1,7 @@
 /** Which table a chart reads: the raw results or a bucketed rollup, chosen from the window and the chart width. */
 
 export interface Source {
-  table: 'perftool' | 'perftool_30sec' | 'perftool_1min' | 'perftool_2min' | 'perftool_10min';
+  table: 'perftool' | 'perftool_30sec' | 'perftool_1min' | 'perftool_2min' | 'perftool_10min' | 'perftool_1hour';
   /** Bucket length; 0 for raw results. */
   bucketMs: number;
 }
@@ -12,6 +12,7 @@ export const SOURCES: readonly Source[] = [
   { table: 'perftool_1min', bucketMs: 60_000 },
   { table: 'perftool_2min', bucketMs: 120_000 },
   { table: 'perftool_10min', bucketMs: 600_000 },
+  { table: 'perftool_1hour', bucketMs: 3_600_000 },
 ];
 
 /** perftool's runner publishes one result a minute by default. */
@@ -25,8 +26,8 @@ export function pointBudget(widthPx: number): number {
 
 /**
  * The finest source whose expected points per series fit the budget. A bucket never yields more points than the
- * results it groups, so the expected count is window / max(bucket, result interval). Past the coarsest bucket
- * (30 days at 10 min = 4,320 points) the coarsest one is used.
+ * results it groups, so the expected count is window / max(bucket, result interval). Past what the coarsest bucket
+ * fits (~41 days of 1 h buckets at 1,000 points: only playback ranges get there) the coarsest one is used.
  */
 export function chooseSource(windowMs: number, widthPx: number, resultIntervalMs = DEFAULT_RESULT_INTERVAL_MS): Source {
   const budget = pointBudget(widthPx);
@@ -36,8 +37,8 @@ export function chooseSource(windowMs: number, widthPx: number, resultIntervalMs
 
 /**
  * Group length for thinning a window read from `source` to the point budget (0: no thinning needed). The coarsest
- * bucket cannot always fit (30 days of 10 min buckets are 4,320 points): adjacent buckets are then merged in the
- * browser (series.ts thinRows), e.g. into 50 min groups for 30 days at 1,000 points.
+ * bucket cannot always fit (a 90-day playback range is 2,160 hours): adjacent buckets are then merged in the
+ * browser (series.ts thinRows), e.g. into 3 h groups for 90 days at 1,000 points.
  */
 export function thinningGroupMs(source: Source, windowMs: number, widthPx: number): number {
   if (source.bucketMs === 0) return 0;
@@ -62,8 +63,9 @@ export function estimateResultInterval(
   return Number.isFinite(best) ? Math.max(1000, best) : DEFAULT_RESULT_INTERVAL_MS;
 }
 
-/** Label of a source for the UI, e.g. "raw" or "10 min buckets" (the words come from i18n). */
+/** Size of a source's buckets for the UI, e.g. "30 s", "10 min" or "1 h" ("raw" for results). */
 export function sourceBucketLabel(s: Source): string {
   if (s.bucketMs === 0) return 'raw';
+  if (s.bucketMs % 3_600_000 === 0) return `${s.bucketMs / 3_600_000} h`;
   return s.bucketMs < 60_000 ? `${s.bucketMs / 1000} s` : `${s.bucketMs / 60_000} min`;
 }
