@@ -41,31 +41,56 @@ export interface PublisherRow {
  * key order (width, publisher by code unit, bucket): concurrent batches then lock shared rows in the same order.
  */
 export function bucketRows(results: readonly ResultRow[]): BucketRow[] {
-  const buckets = new BucketAggregator();
-  for (const result of results) buckets.add(result);
-  return buckets.rows();
+  return summaryOf(results).bucketRows();
+}
+
+/** Per publisher: the batch's first and last result time and its number of results. */
+export function publisherRows(results: readonly ResultRow[]): PublisherRow[] {
+  return summaryOf(results).publisherRows();
+}
+
+function summaryOf(results: readonly ResultRow[]): BatchSummary {
+  const summary = new BatchSummary();
+  for (const result of results) summary.add(result);
+  return summary;
 }
 
 /**
- * Collects results one at a time (the sink adds them as they are decoded, while the database is busy) into
- * 30-second rows; rows() adds those up into the wider widths (all multiples of 30 s).
+ * Takes a batch's results one at a time (the sink adds them as they are decoded, while the database is busy, and
+ * keeps no result beyond that) and sums them into 30-second bucket rows and publisher rows. The wider bucket
+ * widths (all multiples of 30 s) are added up from the 30-second rows at the end.
  */
-export class BucketAggregator {
+export class BatchSummary {
+  /** Results added. */
+  results = 0;
   private readonly finest = new Map<string, BucketRow>();
+  private readonly publishers = new Map<string, PublisherRow & { first: string; last: string }>();
 
   add(result: ResultRow): void {
-    const row = bucketOf(this.finest, BUCKET_WIDTHS_SECONDS[0], result.publisher, Date.parse(result.timestamp));
+    this.results++;
+    const { publisher, timestamp, serving } = result;
+    const row = bucketOf(this.finest, BUCKET_WIDTHS_SECONDS[0], publisher, Date.parse(timestamp));
     row.resultCount++;
     for (let i = 0; i < BUCKET_METRICS.length; i++) {
-      const value = result.serving[BUCKET_METRICS[i]];
+      const value = serving[BUCKET_METRICS[i]];
       if (value !== null) {
         row.sums[i] += value;
         row.counts[i]++;
       }
     }
+    const sortable = sortableIso(timestamp);
+    const seen = this.publishers.get(publisher);
+    if (seen === undefined) {
+      this.publishers.set(publisher, { publisher, firstSeen: timestamp, lastSeen: timestamp, resultCount: 1, first: sortable, last: sortable });
+      return;
+    }
+    seen.resultCount++;
+    if (sortable < seen.first) [seen.first, seen.firstSeen] = [sortable, timestamp];
+    if (sortable > seen.last) [seen.last, seen.lastSeen] = [sortable, timestamp];
   }
 
-  rows(): BucketRow[] {
+  /** Every width's rows, in key order (width, publisher by code unit, bucket). */
+  bucketRows(): BucketRow[] {
     const all = [...this.finest.values()];
     for (const widthSeconds of BUCKET_WIDTHS_SECONDS.slice(1)) {
       const rows = new Map<string, BucketRow>();
@@ -80,6 +105,10 @@ export class BucketAggregator {
       all.push(...rows.values());
     }
     return all.sort((a, b) => a.widthSeconds - b.widthSeconds || compareCodeUnits(a.publisher, b.publisher) || a.bucketMs - b.bucketMs);
+  }
+
+  publisherRows(): PublisherRow[] {
+    return [...this.publishers.values()].map(({ publisher, firstSeen, lastSeen, resultCount }) => ({ publisher, firstSeen, lastSeen, resultCount }));
   }
 }
 
@@ -97,23 +126,6 @@ function bucketOf(rows: Map<string, BucketRow>, widthSeconds: number, publisher:
 }
 
 const compareCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** Per publisher: the batch's first and last result time and its number of results. */
-export function publisherRows(results: readonly ResultRow[]): PublisherRow[] {
-  const publishers = new Map<string, PublisherRow & { first: string; last: string }>();
-  for (const { publisher, timestamp } of results) {
-    const sortable = sortableIso(timestamp);
-    const row = publishers.get(publisher);
-    if (row === undefined) {
-      publishers.set(publisher, { publisher, firstSeen: timestamp, lastSeen: timestamp, resultCount: 1, first: sortable, last: sortable });
-      continue;
-    }
-    row.resultCount++;
-    if (sortable < row.first) [row.first, row.firstSeen] = [sortable, timestamp];
-    if (sortable > row.last) [row.last, row.lastSeen] = [sortable, timestamp];
-  }
-  return [...publishers.values()].map(({ publisher, firstSeen, lastSeen, resultCount }) => ({ publisher, firstSeen, lastSeen, resultCount }));
-}
 
 /**
  * decodeRecord writes `…SS.mmmZ` (from a Kafka timestamp) or `…SS.mmmuuuZ`; padded to one spelling, such strings

@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { BucketAggregator, publisherRows } from './buckets';
+import { BatchSummary, type PublisherRow } from './buckets';
 import {
   CopyBinaryWriter, MESSAGE_COLUMNS, ROLLUP_COLUMNS, SERVING_COLUMNS, writeBucketRow, writeMessageRow, writeServingRow,
 } from './copy-binary';
@@ -76,7 +76,7 @@ const REJECTION_TYPES = ['text', 'integer', 'bigint', 'timestamptz', 'text', 'by
 const unnestOf = (types: string[], first: number) => `unnest(${list(types.map((t, i) => `$${first + i}::${t}[]`))})`;
 
 // Concurrent batches (other partitions) lock shared bucket and publisher rows in key order, so they queue instead
-// of deadlocking: the staged bucket rows were COPYed in key order (bucketRows()) and are read back in that order;
+// of deadlocking: the staged bucket rows were COPYed in key order (BatchSummary.bucketRows()) and are read back in that order;
 // the publisher upsert sorts its few rows. (A deadlock would still only fail the batch, which Lambda retries.)
 const MERGE_SQL = `
 WITH staged AS (
@@ -120,24 +120,23 @@ const coordinateKey = (topic: string, partition: number, offset: number | string
 
 /** Splits a batch into result rows and rejections; repeated coordinates within the batch count once. */
 export function prepareBatch(records: readonly KafkaRecord[]): PreparedBatch {
-  const batch: PreparedBatch = { results: [], rejections: [] };
-  Array.from(decodeInChunks(uniqueRecords(records), batch)); // runs the decoder to the end; `batch` collects
-  return batch;
+  const rejections: RejectedRow[] = [];
+  const results = Array.from(decodeInChunks(uniqueRecords(records), rejections)).flat();
+  return { results, rejections };
 }
 
 /**
- * Decodes records lazily, a chunk at a time, appending to `into` and yielding each chunk's results: the
- * caller streams them to the database before the next chunk is decoded.
+ * Decodes records lazily, a chunk at a time, yielding each chunk's results and appending rejections to
+ * `rejections`: the caller streams a chunk to the database before the next one is decoded, and need not keep it.
  */
-function* decodeInChunks(records: readonly KafkaRecord[], into: PreparedBatch): Generator<ResultRow[]> {
+function* decodeInChunks(records: readonly KafkaRecord[], rejections: RejectedRow[]): Generator<ResultRow[]> {
   for (let start = 0; start < records.length; start += RECORDS_PER_CHUNK) {
     const results: ResultRow[] = [];
     for (let i = start; i < Math.min(start + RECORDS_PER_CHUNK, records.length); i++) {
       const decoded = decodeRecord(records[i]);
       if (decoded.kind === 'result') results.push(decoded.row);
-      else into.rejections.push(decoded.row);
+      else rejections.push(decoded.row);
     }
-    into.results.push(...results);
     yield results;
   }
 }
@@ -156,8 +155,8 @@ export async function ingestBatch(client: ClientBase, records: readonly KafkaRec
     counts = await inTransaction(client, async () => {
       const fresh = await withoutStored(client, unique);
       lap('begin + stored lookup');
-      const batch: PreparedBatch = { results: [], rejections: [] };
-      return writeBatch(client, decodeInChunks(fresh, batch), batch, lap);
+      const rejections: RejectedRow[] = [];
+      return writeBatch(client, decodeInChunks(fresh, rejections), rejections, lap);
     });
     lap('commit');
   } catch (err) {
@@ -218,21 +217,22 @@ export async function withoutStored(client: ClientBase, records: readonly KafkaR
 }
 
 /**
- * Inside a transaction: streams the results to perftool_message as `chunks` yields them (decoding, or given),
- * then writes perftool rows, buckets, publishers and rejections from `batch`, complete by then.
+ * Inside a transaction: streams the results to perftool_message as `chunks` yields them (while decoding, or
+ * given), then writes the perftool rows, buckets and publisher summary gathered on the way, and `rejections`
+ * (complete once `chunks` is exhausted).
  */
 async function writeBatch(
-  client: ClientBase, chunks: Iterable<ResultRow[]>, batch: PreparedBatch, lap = stopwatch(undefined),
+  client: ClientBase, chunks: Iterable<ResultRow[]>, rejections: readonly RejectedRow[], lap = stopwatch(undefined),
 ): Promise<{ stored: number; rejected: number }> {
   const messages = new CopyBinaryWriter();
   const serving = new CopyBinaryWriter();
-  const buckets = new BucketAggregator();
+  const summary = new BatchSummary();
   function* messageData() {
     for (const results of chunks) {
       for (const r of results) {
         writeMessageRow(messages, r);
         writeServingRow(serving, r);
-        buckets.add(r);
+        summary.add(r);
       }
       const data = messages.take();
       if (data.length > 0) yield data;
@@ -241,17 +241,17 @@ async function writeBatch(
   }
   await copyIn(client, COPY_MESSAGES_SQL, messageData());
   lap('decode + COPY perftool_message');
-  if (batch.results.length > 0) {
+  if (summary.results > 0) {
     await copyIn(client, COPY_SERVING_SQL, [serving.finish()]);
     lap('COPY perftool');
     const staged = new CopyBinaryWriter();
-    for (const row of buckets.rows()) writeBucketRow(staged, row);
+    for (const row of summary.bucketRows()) writeBucketRow(staged, row);
     await copyIn(client, COPY_BUCKETS_SQL, [staged.finish()]);
     lap('COPY bucket rows');
   }
-  const { rows } = await client.query<{ rejected: number }>(mergeStatement(batch));
+  const { rows } = await client.query<{ rejected: number }>(mergeStatement(summary.publisherRows(), rejections));
   lap('merge buckets, publishers, rejections');
-  return { stored: batch.results.length, rejected: rows[0].rejected };
+  return { stored: summary.results, rejected: rows[0].rejected };
 }
 
 /** Feeds `data` to a COPY FROM STDIN; highWaterMark 1: each chunk is produced only when the previous one is sent. */
@@ -259,12 +259,8 @@ async function copyIn(client: ClientBase, sql: string, data: Iterable<Buffer>): 
   await pipeline(Readable.from(data, { highWaterMark: 1 }), client.query(copyFrom(sql)));
 }
 
-/**
- * The statement merging the staged buckets and the batch's publishers and storing its rejections (exported for
- * the ingest profile).
- */
-export function mergeStatement({ results, rejections: x }: PreparedBatch): { name: string; text: string; values: string[] } {
-  const publishers = publisherRows(results);
+/** The statement merging the staged buckets and the batch's publishers and storing its rejections. */
+function mergeStatement(publishers: readonly PublisherRow[], x: readonly RejectedRow[]): { name: string; text: string; values: string[] } {
   const publisherValues = [
     pgArray(publishers.map((p) => p.publisher)), pgArray(publishers.map((p) => p.firstSeen)),
     pgArray(publishers.map((p) => p.lastSeen)), pgArray(publishers.map((p) => p.resultCount)),
@@ -310,7 +306,7 @@ async function writeIsolatingRefusedValues(client: ClientBase, records: readonly
     if (results.length === 0) return;
     await client.query('SAVEPOINT isolate');
     try {
-      stored += (await writeBatch(client, [results], { results, rejections: [] })).stored;
+      stored += (await writeBatch(client, [results], [])).stored;
       await client.query('RELEASE SAVEPOINT isolate');
     } catch (err) {
       await client.query('ROLLBACK TO SAVEPOINT isolate');
@@ -330,7 +326,7 @@ async function writeIsolatingRefusedValues(client: ClientBase, records: readonly
     const batch = prepareBatch(await withoutStored(client, records));
     await attempt(batch.results);
     const rejections = [...batch.rejections, ...refused];
-    const { rejected } = await writeBatch(client, [], { results: [], rejections });
+    const { rejected } = await writeBatch(client, [], rejections);
     return { stored, rejected };
   });
 }
