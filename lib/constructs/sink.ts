@@ -43,6 +43,9 @@ export class Sink extends Construct {
       securityGroups: [sg],
     });
     database.allowFunction(this.function, 'Sink Lambda');
+    // New sink code may write what only the new schema accepts (e.g. a new bucket width): on every deploy the
+    // migrations run first.
+    this.function.node.addDependency(database.schemaReady);
 
     // Batches that still fail after the retries land here whole (S3 destinations get the records, not only metadata).
     this.failedBatches = new s3.Bucket(this, 'FailedBatches', {
