@@ -36,26 +36,30 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1');
  * streamed in chunks. The first chunk carries the file header, finish() appends the trailer.
  */
 export class CopyBinaryWriter {
-  private buf = Buffer.allocUnsafe(1 << 16);
+  private buf!: Buffer;
+  /** Numbers go through a DataView: much cheaper per value than Buffer's checked write methods. */
+  private view!: DataView;
   private at = 0;
   /** UTF-8 of the short strings every row repeats (topic, format, publisher): encoded once per batch. */
   private readonly encoded = new Map<string, Buffer>();
 
   constructor() {
-    this.reserve(SIGNATURE.length);
-    this.at += SIGNATURE.copy(this.buf);
+    this.allocate(1 << 16);
+    this.at = SIGNATURE.copy(this.buf);
   }
 
   /** Starts a row of `fields` fields. */
   row(fields: number): this {
     this.reserve(2);
-    this.at = this.buf.writeInt16BE(fields, this.at);
+    this.view.setInt16(this.at, fields);
+    this.at += 2;
     return this;
   }
 
   null(): this {
     this.reserve(4);
-    this.at = this.buf.writeInt32BE(-1, this.at);
+    this.view.setInt32(this.at, -1);
+    this.at += 4;
     return this;
   }
 
@@ -64,7 +68,7 @@ export class CopyBinaryWriter {
     if (value === null) return this.null();
     this.reserve(4 + value.length * 3); // a UTF-16 code unit is at most 3 UTF-8 bytes
     const written = this.buf.write(value, this.at + 4, 'utf8');
-    this.buf.writeInt32BE(written, this.at);
+    this.view.setInt32(this.at, written);
     this.at += 4 + written;
     return this;
   }
@@ -83,17 +87,18 @@ export class CopyBinaryWriter {
   /** A field given as its bytes: text or json already in UTF-8. */
   bytes(value: Uint8Array): this {
     this.reserve(4 + value.length);
-    this.at = this.buf.writeInt32BE(value.length, this.at);
-    this.buf.set(value, this.at);
-    this.at += value.length;
+    this.view.setInt32(this.at, value.length);
+    this.buf.set(value, this.at + 4);
+    this.at += 4 + value.length;
     return this;
   }
 
   int4(value: number | null): this {
     if (value === null) return this.null();
     this.reserve(8);
-    this.at = this.buf.writeInt32BE(4, this.at);
-    this.at = this.buf.writeInt32BE(value, this.at);
+    this.view.setInt32(this.at, 4);
+    this.view.setInt32(this.at + 4, value);
+    this.at += 8;
     return this;
   }
 
@@ -101,22 +106,24 @@ export class CopyBinaryWriter {
   int8(value: number | null): this {
     if (value === null) return this.null();
     this.reserve(12);
-    this.at = this.buf.writeInt32BE(8, this.at);
+    this.view.setInt32(this.at, 8);
     if (Number.isSafeInteger(value)) {
       const high = Math.floor(value / TWO_POW_32);
-      this.at = this.buf.writeInt32BE(high, this.at);
-      this.at = this.buf.writeUInt32BE(value - high * TWO_POW_32, this.at);
+      this.view.setInt32(this.at + 4, high);
+      this.view.setUint32(this.at + 8, value - high * TWO_POW_32);
     } else {
-      this.at = this.buf.writeBigInt64BE(BigInt(value), this.at);
+      this.view.setBigInt64(this.at + 4, BigInt(value));
     }
+    this.at += 12;
     return this;
   }
 
   float8(value: number | null): this {
     if (value === null) return this.null();
     this.reserve(12);
-    this.at = this.buf.writeInt32BE(8, this.at);
-    this.at = this.buf.writeDoubleBE(value, this.at);
+    this.view.setInt32(this.at, 8);
+    this.view.setFloat64(this.at + 4, value);
+    this.at += 12;
     return this;
   }
 
@@ -130,7 +137,12 @@ export class CopyBinaryWriter {
   timestamptzFromMillis(ms: number, micros = 0): this {
     const sinceEpochMs = ms - POSTGRES_EPOCH_MS;
     if (Number.isSafeInteger(sinceEpochMs * 1000)) return this.int8(sinceEpochMs * 1000 + micros);
-    return this.bigint8(BigInt(sinceEpochMs) * 1000n + BigInt(micros)); // past year 2255
+    // Past year 2255: exact in BigInt.
+    this.reserve(12);
+    this.view.setInt32(this.at, 8);
+    this.view.setBigInt64(this.at + 4, BigInt(sinceEpochMs) * 1000n + BigInt(micros));
+    this.at += 12;
+    return this;
   }
 
   /**
@@ -155,22 +167,21 @@ export class CopyBinaryWriter {
   /** Appends the file trailer and returns the remaining bytes. */
   finish(): Buffer {
     this.reserve(2);
-    this.at = this.buf.writeInt16BE(-1, this.at);
+    this.view.setInt16(this.at, -1);
+    this.at += 2;
     return this.take();
   }
 
-  private bigint8(value: bigint): this {
-    this.reserve(12);
-    this.at = this.buf.writeInt32BE(8, this.at);
-    this.at = this.buf.writeBigInt64BE(value, this.at);
-    return this;
+  private allocate(size: number): void {
+    const memory = new ArrayBuffer(size);
+    const grown = Buffer.from(memory);
+    if (this.buf !== undefined) this.buf.copy(grown, 0, 0, this.at);
+    this.buf = grown;
+    this.view = new DataView(memory);
   }
 
   private reserve(bytes: number): void {
-    if (this.at + bytes <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes));
-    this.buf.copy(grown, 0, 0, this.at);
-    this.buf = grown;
+    if (this.at + bytes > this.buf.length) this.allocate(Math.max(this.buf.length * 2, this.at + bytes));
   }
 }
 

@@ -226,7 +226,10 @@ async function writeBatch(
 ): Promise<{ stored: number; rejected: number }> {
   const messages = new CopyBinaryWriter();
   const serving = new CopyBinaryWriter();
+  const buckets = new CopyBinaryWriter();
   const summary = new BatchSummary();
+  let servingData: Buffer = Buffer.alloc(0);
+  let bucketData: Buffer = Buffer.alloc(0);
   function* messageData() {
     for (const results of chunks) {
       for (const r of results) {
@@ -237,16 +240,18 @@ async function writeBatch(
       const data = messages.take();
       if (data.length > 0) yield data;
     }
+    // Prepared here, while the database is still working through the messages sent so far.
+    servingData = serving.finish();
+    for (const row of summary.bucketRows()) writeBucketRow(buckets, row);
+    bucketData = buckets.finish();
     yield messages.finish();
   }
   await copyIn(client, COPY_MESSAGES_SQL, messageData());
   lap('decode + COPY perftool_message');
   if (summary.results > 0) {
-    await copyIn(client, COPY_SERVING_SQL, [serving.finish()]);
+    await copyIn(client, COPY_SERVING_SQL, [servingData]);
     lap('COPY perftool');
-    const staged = new CopyBinaryWriter();
-    for (const row of summary.bucketRows()) writeBucketRow(staged, row);
-    await copyIn(client, COPY_BUCKETS_SQL, [staged.finish()]);
+    await copyIn(client, COPY_BUCKETS_SQL, [bucketData]);
     lap('COPY bucket rows');
   }
   const { rows } = await client.query<{ rejected: number }>(mergeStatement(summary.publisherRows(), rejections));
