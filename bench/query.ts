@@ -87,7 +87,7 @@ async function load(c: Client): Promise<number> {
     INSERT INTO perftool_rollup (width_seconds, publisher, bucket, result_count, ${columns})
     SELECT w, publisher, date_bin(make_interval(secs => w), bucket, timestamptz 'epoch'), sum(result_count),
            ${METRICS.map((m) => `sum(${m}_sum), sum(${m}_n)`).join(', ')}
-      FROM perftool_rollup CROSS JOIN unnest('{60,120,600}'::int[]) AS w WHERE width_seconds = 30 GROUP BY 1, 2, 3`);
+      FROM perftool_rollup CROSS JOIN unnest('{60,120,600,3600}'::int[]) AS w WHERE width_seconds = 30 GROUP BY 1, 2, 3`);
   await c.query(`INSERT INTO perftool_publishers SELECT publisher, min("timestamp"), max("timestamp"), count(*) FROM perftool GROUP BY 1`);
   await c.query('VACUUM ANALYZE');
   const n = await c.query('SELECT count(*)::int AS n FROM perftool');
@@ -133,6 +133,7 @@ async function main() {
     await c.query(ORIGINAL_TABLE);
     await c.query(originalView('original_perftool_1min', '1 minute'));
     await c.query(originalView('original_perftool_10min', '10 minutes'));
+    await c.query(originalView('original_perftool_1hour', '1 hour'));
     await c.query('VACUUM ANALYZE original_perftool');
     const loadSeconds = (performance.now() - t0) / 1000;
 
@@ -142,6 +143,8 @@ async function main() {
     const cases = [
       { label: '30 days, 10-minute buckets', ours: 'perftool_10min', original: 'original_perftool_10min', from: from30d, rows: DAYS * 144, width: '10 minutes' },
       { label: '24 hours, 1-minute buckets', ours: 'perftool_1min', original: 'original_perftool_1min', from: from24h, rows: 1440, width: '1 minute' },
+      // Not a target: what the viewer reads for a 30-day window since perftool_1hour exists (source.ts).
+      { label: '30 days, 1-hour buckets (the viewer\'s choice for 30 days)', ours: 'perftool_1hour', original: 'original_perftool_1hour', from: from30d, rows: DAYS * 24, width: '1 hour' },
     ];
     console.log(`query benchmark: ${rows.toLocaleString('en-US')} perftool rows (${PUBLISHERS} publishers × ${DAYS} days, one per ${INTERVAL_SECONDS} s), loaded in ${loadSeconds.toFixed(0)} s; ${RUNS} runs each`);
     const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
@@ -153,7 +156,9 @@ async function main() {
       const [p50, p95, o50] = [median(ours), percentile(ours, 95), median(original)];
       console.log(`  ${k.label}`);
       console.log(`    view query: maintained buckets ${figures(ours)} | original GROUP BY view ${figures(original)} | speed-up p50 ${(o50 / p50).toFixed(0)}×`);
-      console.log(`      p95 ≤ 20 ms: ${verdict(p95 <= 20)}${k.rows > 1440 ? `   ≥ 50× faster than the original (p50): ${verdict(o50 / p50 >= 50)}` : ''}`);
+      if (k.ours !== 'perftool_1hour') {
+        console.log(`      p95 ≤ 20 ms: ${verdict(p95 <= 20)}${k.rows > 1440 ? `   ≥ 50× faster than the original (p50): ${verdict(o50 / p50 >= 50)}` : ''}`);
+      }
       const oursJson = await timeRuns(c, hasuraQuery(k.ours), params, k.rows, 'json');
       const originalJson = await timeRuns(c, hasuraQuery(k.original), params, k.rows, 'json');
       const floor = await timeRuns(c, responseFloorQuery, [k.width, k.from, END], k.rows, 'json');
