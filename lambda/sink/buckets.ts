@@ -55,6 +55,15 @@ function summaryOf(results: readonly ResultRow[]): BatchSummary {
   return summary;
 }
 
+/** One publisher's part of a BatchSummary: `first`/`last` are the sortable spellings of its first/last seen. */
+interface PublisherSums {
+  row: PublisherRow;
+  first: string;
+  last: string;
+  /** 30-second bucket rows by bucket start (ms). */
+  buckets: Map<number, BucketRow>;
+}
+
 /**
  * Takes a batch's results one at a time (the sink adds them as they are decoded, while the database is busy, and
  * keeps no result beyond that) and sums them into 30-second bucket rows and publisher rows. The wider bucket
@@ -63,8 +72,7 @@ function summaryOf(results: readonly ResultRow[]): BatchSummary {
 export class BatchSummary {
   /** Results added. */
   results = 0;
-  /** Per publisher: its summary row and its 30-second bucket rows by bucket start (ms). */
-  private readonly publishers = new Map<string, { row: PublisherRow; first: string; last: string; buckets: Map<number, BucketRow> }>();
+  private readonly publishers = new Map<string, PublisherSums>();
 
   add(result: ResultRow): void {
     this.results++;
@@ -72,7 +80,8 @@ export class BatchSummary {
     const sortable = sortableIso(timestamp);
     let seen = this.publishers.get(publisher);
     if (seen === undefined) {
-      seen = { row: { publisher, firstSeen: timestamp, lastSeen: timestamp, resultCount: 0 }, first: sortable, last: sortable, buckets: new Map() };
+      const row = { publisher, firstSeen: timestamp, lastSeen: timestamp, resultCount: 0 };
+      seen = { row, first: sortable, last: sortable, buckets: new Map() };
       this.publishers.set(publisher, seen);
     }
     seen.row.resultCount++;
@@ -134,7 +143,8 @@ function bucketOf(rows: Map<number, BucketRow>, widthSeconds: number, publisher:
   const bucketMs = Math.floor(ms / widthMs) * widthMs;
   let row = rows.get(bucketMs);
   if (row === undefined) {
-    row = { widthSeconds, publisher, bucketMs, resultCount: 0, sums: new Array(BUCKET_METRICS.length).fill(0), counts: new Array(BUCKET_METRICS.length).fill(0) };
+    const zeros = () => new Array<number>(BUCKET_METRICS.length).fill(0);
+    row = { widthSeconds, publisher, bucketMs, resultCount: 0, sums: zeros(), counts: zeros() };
     rows.set(bucketMs, row);
   }
   return row;

@@ -21,7 +21,9 @@ export const FLOAT_COLUMNS = [
 export const SERVING_COLUMNS = ['"timestamp"', 'publisher', ...FLOAT_COLUMNS, 'thread_number', 'window_start', 'window_end'] as const;
 
 /** perftool_rollup columns, in the order writeBucketRow() writes them. */
-export const ROLLUP_COLUMNS = ['width_seconds', 'publisher', 'bucket', 'result_count', ...BUCKET_METRICS.flatMap((m) => [`${m}_sum`, `${m}_n`])] as const;
+export const ROLLUP_COLUMNS = [
+  'width_seconds', 'publisher', 'bucket', 'result_count', ...BUCKET_METRICS.flatMap((m) => [`${m}_sum`, `${m}_n`]),
+] as const;
 
 /** Seconds between the Unix epoch and PostgreSQL's (2000-01-01), where binary timestamps count from. */
 const POSTGRES_EPOCH_SECONDS = 946_684_800;

@@ -76,8 +76,8 @@ const REJECTION_TYPES = ['text', 'integer', 'bigint', 'timestamptz', 'text', 'by
 const unnestOf = (types: string[], first: number) => `unnest(${list(types.map((t, i) => `$${first + i}::${t}[]`))})`;
 
 // Concurrent batches (other partitions) lock shared bucket and publisher rows in key order, so they queue instead
-// of deadlocking: the staged bucket rows were COPYed in key order (BatchSummary.bucketRows()) and are read back in that order;
-// the publisher upsert sorts its few rows. (A deadlock would still only fail the batch, which Lambda retries.)
+// of deadlocking: the staged bucket rows were COPYed in key order (BatchSummary.bucketRows()) and are read back in
+// that order; the publisher upsert sorts its few rows. (A deadlock would still only fail the batch: Lambda retries.)
 const MERGE_SQL = `
 WITH staged AS (
   DELETE FROM ${BUCKET_STAGING_TABLE} RETURNING ${list(ROLLUP_COLUMNS)}
