@@ -94,6 +94,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 /** What every metric may be: absent, null or a finite number. */
 const isMetric = (v: unknown): boolean => v === undefined || v === null || isFiniteNumber(v);
+/** With the u flag a proper surrogate pair is one code point, so only a lone half matches. */
+const UNPAIRED_SURROGATE = /[\uD800-\uDFFF]/u;
 const metricReason = (path: string, detail: string) => `non-numeric metric ${path} (${detail})`;
 
 /**
@@ -106,6 +108,8 @@ export function perftoolResultProblem(json: Record<string, unknown>): string | n
     return name === undefined ? 'perftool result lacks "name"' : `perftool result "name" must be a non-empty string (${describe(name)})`;
   }
   if (name.length === 0) return 'perftool result "name" must be a non-empty string (got an empty string)';
+  // JSON may escape half a surrogate pair ("\ud800"); stored as UTF-8 it would silently become U+FFFD.
+  if (UNPAIRED_SURROGATE.test(name)) return 'perftool result "name" must be valid Unicode (got an unpaired surrogate)';
   return sideProblem(json.writer, 'writer') ?? sideProblem(json.reader, 'reader');
 }
 

@@ -77,6 +77,7 @@ test.each<[string, () => Buffer | null, string]>([
   ['a result without name', () => v3({ writer: {} }), 'perftool result lacks "name"'],
   ['a numeric name', () => v3({ name: 5 }), 'perftool result "name" must be a non-empty string (got number 5)'],
   ['an empty name', () => v3({ name: '' }), 'perftool result "name" must be a non-empty string (got an empty string)'],
+  ['a name with an unpaired surrogate', () => v3('{"name":"pi-\\ud800"}'), 'perftool result "name" must be valid Unicode (got an unpaired surrogate)'],
   ['a non-numeric metric', () => v3({ ...base(), reader: { msg_bytes_rate: '480368' } }),
     'non-numeric metric reader.msg_bytes_rate (got string "480368")'],
   ['a writer that is not an object', () => v3({ name: 'x', writer: 'fast' }), 'perftool result "writer" must be a JSON object (got string "fast")'],
@@ -133,13 +134,16 @@ describe('perftoolResultProblem agrees with the former zod schema', () => {
     msg_bytes_rate: metric, msg_count_rate: metric, error_count_rate: metric, error_count_total: metric, msg_count_total: metric,
     msg_size_avg: metric, start_time: metric, start_time_ms: metric, end_time: metric, end_time_ms: metric,
   }, err);
-  const schema = z.object({ name: z.string(err).min(1, { error: 'got an empty string' }), writer: side.nullish(), reader: side.nullish() });
+  const name = z.string(err).min(1, { error: 'got an empty string' })
+    .refine((s) => !/[\uD800-\uDFFF]/u.test(s), { error: 'got an unpaired surrogate' });
+  const schema = z.object({ name, writer: side.nullish(), reader: side.nullish() });
   const zodReason = (json: Record<string, unknown>): string | null => {
     const parsed = schema.safeParse(json);
     if (parsed.success) return null;
     const issue = parsed.error.issues[0];
     const path = issue.path.join('.');
     if (issue.path[0] === 'name') {
+      if (issue.message === 'got an unpaired surrogate') return 'perftool result "name" must be valid Unicode (got an unpaired surrogate)';
       return issue.message === 'missing' ? 'perftool result lacks "name"' : `perftool result "name" must be a non-empty string (${issue.message})`;
     }
     if (issue.path.length === 1) return `perftool result "${path}" must be a JSON object (${issue.message})`;
@@ -148,7 +152,7 @@ describe('perftoolResultProblem agrees with the former zod schema', () => {
 
   const awkward = fc.oneof(
     fc.constantFrom(undefined, null, 0, -0, 1.5, -1, 2147483647, 2147483648, -2147483648, -2147483649, 9007199254740993, 1e300,
-      Infinity, -Infinity, '', '1', 'fast', true, false, [], [1], {}, { a: 1 }, 'x'.repeat(60)),
+      Infinity, -Infinity, '', '1', 'fast', true, false, [], [1], {}, { a: 1 }, 'x'.repeat(60), 'pi-\ud800', '\udc00', 'ok-\ud83d\ude00'),
     fc.double({ noNaN: true }), fc.integer(), fc.string(), fc.jsonValue(),
   );
   const fields = ['thread_number', 'msg_bytes_rate', 'msg_count_rate', 'error_count_rate', 'error_count_total', 'msg_count_total',
