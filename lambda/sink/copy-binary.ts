@@ -138,8 +138,9 @@ export class CopyBinaryWriter {
   /** timestamptz from whole milliseconds since the Unix epoch, plus 0-999 µs. */
   timestamptzFromMillis(ms: number, micros = 0): this {
     const sinceEpochMs = ms - POSTGRES_EPOCH_MS;
-    if (Number.isSafeInteger(sinceEpochMs * 1000)) return this.int8(sinceEpochMs * 1000 + micros);
-    // Past year 2255: exact in BigInt.
+    const sinceEpochMicros = sinceEpochMs * 1000 + micros;
+    if (Number.isSafeInteger(sinceEpochMicros)) return this.int8(sinceEpochMicros);
+    // From 2285 on, µs since 2000 pass 2^53: exact in BigInt.
     this.reserve(12);
     this.view.setInt32(this.at, 8);
     this.view.setBigInt64(this.at + 4, BigInt(sinceEpochMs) * 1000n + BigInt(micros));

@@ -92,8 +92,16 @@ export interface PerftoolResult {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-/** What every metric may be: absent, null or a finite number. */
-const isMetric = (v: unknown): boolean => v === undefined || v === null || isFiniteNumber(v);
+/**
+ * Largest metric magnitude stored. Far beyond any real rate or count, and small enough that the bucket sums of
+ * millions of results cannot overflow a double (which would fail or poison a bucket).
+ */
+export const MAX_METRIC = 1e300;
+/** Longest publisher name in UTF-8 bytes: it is part of index keys, which PostgreSQL caps at ~2.7 kB. */
+export const MAX_NAME_BYTES = 256;
+const isMetricNumber = (v: unknown): v is number => isFiniteNumber(v) && Math.abs(v) <= MAX_METRIC;
+/** What every metric may be: absent, null or a finite number of at most MAX_METRIC. */
+const isMetric = (v: unknown): boolean => v === undefined || v === null || isMetricNumber(v);
 /** With the u flag a proper surrogate pair is one code point, so only a lone half matches. */
 const UNPAIRED_SURROGATE = /[\uD800-\uDFFF]/u;
 const metricReason = (path: string, detail: string) => `non-numeric metric ${path} (${detail})`;
@@ -110,6 +118,8 @@ export function perftoolResultProblem(json: Record<string, unknown>): string | n
   if (name.length === 0) return 'perftool result "name" must be a non-empty string (got an empty string)';
   // JSON may escape half a surrogate pair ("\ud800"); stored as UTF-8 it would silently become U+FFFD.
   if (UNPAIRED_SURROGATE.test(name)) return 'perftool result "name" must be valid Unicode (got an unpaired surrogate)';
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > MAX_NAME_BYTES) return `perftool result "name" is too long (${bytes} bytes; at most ${MAX_NAME_BYTES})`;
   return sideProblem(json.writer, 'writer') ?? sideProblem(json.reader, 'reader');
 }
 
@@ -132,7 +142,9 @@ function sideProblem(side: unknown, key: 'writer' | 'reader'): string | null {
   }
   for (const field of SIDE_NUMBERS) {
     const value = side[field];
-    if (!isMetric(value)) return metricReason(`${key}.${field}`, describe(value));
+    if (isMetric(value)) continue;
+    if (!isFiniteNumber(value)) return metricReason(`${key}.${field}`, describe(value));
+    return `metric ${key}.${field} out of range (${describe(value)}; at most ±${MAX_METRIC})`;
   }
   return null;
 }

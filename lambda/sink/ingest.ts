@@ -272,7 +272,8 @@ function mergeStatement(publishers: readonly PublisherRow[], x: readonly Rejecte
   ];
   const rejectionValues = [
     pgArray(x.map((o) => o.topic)), pgArray(x.map((o) => o.partition)), pgArray(x.map((o) => o.offset)),
-    pgArray(x.map((o) => o.kafkaTimestamp)), pgArray(x.map((o) => o.reason)),
+    // A reason may quote the input (JSON.parse's messages do), and a text column cannot hold U+0000.
+    pgArray(x.map((o) => o.kafkaTimestamp)), pgArray(x.map((o) => o.reason.replaceAll('\0', '\\u0000'))),
     pgArray(x.map((o) => (o.raw ? `\\x${o.raw.toString('hex')}` : null))),
   ];
   // Named: the connection kept across warm invocations parses and plans this statement once.
@@ -294,10 +295,14 @@ export function pgArray(values: readonly (string | number | null)[]): string {
 const NEEDS_ESCAPE = /["\\]/;
 const ESCAPED = /["\\]/g;
 
-/** SQLSTATE class 22 (data exception): PostgreSQL refused a value itself, e.g. a \u0000 in a publisher name. */
+/**
+ * PostgreSQL refused a value itself: SQLSTATE class 22 (data exception, e.g. a \u0000 in a publisher name) or 54
+ * (a limit, e.g. JSON nested deeper than its parser's stack). Not class 53 (out of disk or memory): that is the
+ * database's trouble, not the record's, and the batch must be retried.
+ */
 function isRefusedValue(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && code.startsWith('22');
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
 }
 
 /**

@@ -65,6 +65,12 @@ test('timestamps: both ISO spellings decodeRecord writes, to the microsecond, ye
     const { rows } = await c.query(`SELECT bool_and(ts = v::timestamptz) AS same FROM copied JOIN unnest($1::text[]) WITH ORDINALITY AS u(v, i) USING (i)`, [isos]);
     expect(rows[0].same).toBe(true);
   }), { numRuns: 30 });
+  // Where µs since PostgreSQL's epoch (2000) pass 2^53, in 2285: the last exact Number and the first BigInt values.
+  const edge = 2n ** 53n + 946_684_800_000_000n;
+  const isos = [edge - 2n, edge - 1n, edge, edge + 1n, 9_953_884_054_740_999n].map((us) => isoFromMicros(us) as string);
+  await copyRows(isos.map((ts) => row({ ts })));
+  const { rows } = await c.query(`SELECT array_agg(to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') ORDER BY i) AS stored FROM copied`);
+  expect(rows[0].stored).toEqual(isos);
 });
 
 test('window edges equal what PostgreSQL to_timestamp() makes of the same epoch seconds, to the microsecond', async () => {

@@ -77,6 +77,9 @@ test.each<[string, () => Buffer | null, string]>([
   ['a result without name', () => v3({ writer: {} }), 'perftool result lacks "name"'],
   ['a numeric name', () => v3({ name: 5 }), 'perftool result "name" must be a non-empty string (got number 5)'],
   ['an empty name', () => v3({ name: '' }), 'perftool result "name" must be a non-empty string (got an empty string)'],
+  ['a name over 256 bytes', () => v3({ name: 'é'.repeat(129) }), 'perftool result "name" is too long (258 bytes; at most 256)'],
+  ['a metric past ±1e300', () => v3({ name: 'x', writer: { msg_bytes_rate: 1e308 } }),
+    'metric writer.msg_bytes_rate out of range (got number 1e+308; at most ±1e+300)'],
   ['a name with an unpaired surrogate', () => v3('{"name":"pi-\\ud800"}'), 'perftool result "name" must be valid Unicode (got an unpaired surrogate)'],
   ['a non-numeric metric', () => v3({ ...base(), reader: { msg_bytes_rate: '480368' } }),
     'non-numeric metric reader.msg_bytes_rate (got string "480368")'],
@@ -128,14 +131,15 @@ describe('perftoolResultProblem agrees with the former zod schema', () => {
     return `got ${kind} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
   };
   const err = { error: (issue: { input?: unknown }) => describeValue(issue.input) };
-  const metric = z.number(err).nullish();
+  const metric = z.number(err).refine((v) => Math.abs(v) <= 1e300, { error: 'out of range' }).nullish();
   const side = z.object({
     thread_number: z.number(err).int({ error: 'got a non-integer' }).min(-2147483648).max(2147483647).nullish(),
     msg_bytes_rate: metric, msg_count_rate: metric, error_count_rate: metric, error_count_total: metric, msg_count_total: metric,
     msg_size_avg: metric, start_time: metric, start_time_ms: metric, end_time: metric, end_time_ms: metric,
   }, err);
   const name = z.string(err).min(1, { error: 'got an empty string' })
-    .refine((s) => !/[\uD800-\uDFFF]/u.test(s), { error: 'got an unpaired surrogate' });
+    .refine((s) => !/[\uD800-\uDFFF]/u.test(s), { error: 'got an unpaired surrogate' })
+    .refine((s) => Buffer.byteLength(s) <= 256, { error: 'too long' });
   const schema = z.object({ name, writer: side.nullish(), reader: side.nullish() });
   const zodReason = (json: Record<string, unknown>): string | null => {
     const parsed = schema.safeParse(json);
@@ -144,15 +148,21 @@ describe('perftoolResultProblem agrees with the former zod schema', () => {
     const path = issue.path.join('.');
     if (issue.path[0] === 'name') {
       if (issue.message === 'got an unpaired surrogate') return 'perftool result "name" must be valid Unicode (got an unpaired surrogate)';
+      if (issue.message === 'too long') return `perftool result "name" is too long (${Buffer.byteLength(String(json.name))} bytes; at most 256)`;
       return issue.message === 'missing' ? 'perftool result lacks "name"' : `perftool result "name" must be a non-empty string (${issue.message})`;
     }
     if (issue.path.length === 1) return `perftool result "${path}" must be a JSON object (${issue.message})`;
+    if (issue.message === 'out of range') {
+      const value = (json[issue.path[0] as string] as Record<string, unknown>)[issue.path[1] as string];
+      return `metric ${path} out of range (${describeValue(value)}; at most ±1e+300)`;
+    }
     return `non-numeric metric ${path} (${issue.message})`;
   };
 
   const awkward = fc.oneof(
     fc.constantFrom(undefined, null, 0, -0, 1.5, -1, 2147483647, 2147483648, -2147483648, -2147483649, 9007199254740993, 1e300,
-      Infinity, -Infinity, '', '1', 'fast', true, false, [], [1], {}, { a: 1 }, 'x'.repeat(60), 'pi-\ud800', '\udc00', 'ok-\ud83d\ude00'),
+      Infinity, -Infinity, '', '1', 'fast', true, false, [], [1], {}, { a: 1 }, 'x'.repeat(60), 'pi-\ud800', '\udc00', 'ok-\ud83d\ude00',
+      'n'.repeat(256), 'é'.repeat(129), 1e300, -1e300, 1.0000000000000001e300, 1.1e300, -1e308),
     fc.double({ noNaN: true }), fc.integer(), fc.string(), fc.jsonValue(),
   );
   const fields = ['thread_number', 'msg_bytes_rate', 'msg_count_rate', 'error_count_rate', 'error_count_total', 'msg_count_total',

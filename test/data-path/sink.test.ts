@@ -117,6 +117,26 @@ test('a value PostgreSQL itself refuses is rejected alone, with its reason, and 
   expect(await ingestBatch(c, records)).toEqual({ records: 4, stored: 0, rejected: 0, duplicates: 4 });
 });
 
+test('records PostgreSQL cannot take (a NUL quoted in a reason, JSON nested past its parser) are rejected alone', async () => {
+  const o = offsets(3);
+  const depth = 50_000;
+  const records = [
+    // Not JSON: the reason quotes the text, NUL byte included, and a text column cannot hold U+0000.
+    kafkaRecord(o[0], encodeSinetStream(Buffer.from('{"name":\0}'), 1700000002100000n), { topic: 'limits' }),
+    // Valid JSON (JavaScript parses it), but PostgreSQL's json input runs out of stack.
+    kafkaRecord(o[1], encodeSinetStream(`{"name":"deep","x":${'['.repeat(depth)}${']'.repeat(depth)}}`, 1700000002200000n), { topic: 'limits' }),
+    resultRecord(o[2], { name: 'limits-ok', tstampMicros: 1700000002300000n, writerBytesRate: 1, readerBytesRate: 1 }, 3, { topic: 'limits' }),
+  ];
+  expect(await ingestBatch(c, records)).toEqual({ records: 3, stored: 1, rejected: 2, duplicates: 0 });
+  const rejected = await c.query(`SELECT kafka_offset::int AS o, reason FROM perftool_rejected WHERE topic = 'limits' ORDER BY 1`);
+  expect(rejected.rows).toEqual([
+    { o: o[0], reason: expect.stringMatching(/^message text is not valid JSON \(.*\\u0000.*\)$/) },
+    { o: o[1], reason: expect.stringMatching(/^PostgreSQL refused the message: stack depth limit exceeded/) },
+  ]);
+  const stored = await c.query(`SELECT count(*)::int AS n FROM perftool WHERE publisher = 'limits-ok'`);
+  expect(stored.rows[0].n).toBe(1);
+});
+
 test('any JSON text (escapes, raw whitespace, backslashes, tabs, newlines) is stored in perftool_message exactly', async () => {
   // Whitespace outside strings is kept verbatim by the json column, so raw tabs, newlines and CRs reach COPY too.
   const space = fc.array(fc.constantFrom(' ', '\t', '\n', '\r'), { maxLength: 3 }).map((s) => s.join(''));
