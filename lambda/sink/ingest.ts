@@ -31,7 +31,7 @@ export interface BatchOutcome {
   duplicates: number;
 }
 
-export interface PreparedBatch {
+interface PreparedBatch {
   results: ResultRow[];
   rejections: RejectedRow[];
 }
@@ -143,8 +143,8 @@ function* decodeInChunks(records: readonly KafkaRecord[], rejections: RejectedRo
 
 /**
  * Stores one batch atomically and returns what happened. Any error propagates with nothing of the batch stored
- * (Lambda then retries it), except a value PostgreSQL itself refuses (e.g. a publisher name with \u0000): that
- * record alone is rejected with PostgreSQL's reason, so one bad record cannot block its partition forever.
+ * (Lambda then retries it), except a value PostgreSQL itself refuses (a publisher name with \u0000, JSON nested
+ * too deep): that record alone is rejected with PostgreSQL's reason, so one bad record cannot block its partition.
  */
 export async function ingestBatch(client: ClientBase, records: readonly KafkaRecord[], phases?: PhaseTimes): Promise<BatchOutcome> {
   const unique = uniqueRecords(records);
@@ -198,7 +198,7 @@ async function inTransaction<T>(client: ClientBase, work: () => Promise<T>): Pro
 }
 
 /** The records whose coordinates are neither stored nor rejected yet. */
-export async function withoutStored(client: ClientBase, records: readonly KafkaRecord[]): Promise<KafkaRecord[]> {
+async function withoutStored(client: ClientBase, records: readonly KafkaRecord[]): Promise<KafkaRecord[]> {
   const ranges = new Map<string, { topic: string; partition: number; low: number; high: number }>();
   for (const { topic, partition, offset } of records) {
     const key = `${partition}:${topic}`;
