@@ -132,6 +132,12 @@ test('reader and writer differ in colour and dash, also in the legend; the toolt
     expect(s.fill === s.color).toBe(s.label.endsWith('reader'));
   }
   await shot(page, 'tooltip');
+  // Near the bottom of the plot the tooltip opens above the cursor and stays inside the plot.
+  await page.mouse.move(over.x + over.width / 2, over.y + over.height - 3);
+  await page.waitForFunction(`(document.querySelector('.tooltip:not([hidden])')?.getBoundingClientRect().bottom ?? Infinity) < ${over.y + over.height - 3}`);
+  const low = (await tooltip.boundingBox())!;
+  expect(low.y).toBeGreaterThanOrEqual(over.y);
+  expect(low.y + low.height).toBeLessThanOrEqual(over.y + over.height);
   expect(problems).toEqual([]);
   await context.close();
 });

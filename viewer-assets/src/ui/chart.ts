@@ -143,13 +143,16 @@ function tooltipPlugin(metric: MetricKey, lang: string, series: ReadonlyArray<{ 
         });
         tip.hidden = shown === 0;
         if (tip.hidden) return;
-        // Right of the cursor, or left of it where the tooltip would leave the window.
+        // Right of the cursor, or left of it where the tooltip would leave the window; below the cursor, or above it
+        // where it would run past the bottom of the plot (onto the axis, the legend or the next chart).
         const gap = 12;
         const width = tip.offsetWidth;
+        const height = tip.offsetHeight;
         const roomRight = document.documentElement.clientWidth - u.over.getBoundingClientRect().left - gap;
         const right = u.cursor.left + gap;
         tip.style.left = `${right + width <= roomRight ? right : Math.max(-u.over.offsetLeft, u.cursor.left - gap - width)}px`;
-        tip.style.top = `${(u.cursor.top ?? 0) + gap}px`;
+        const top = u.cursor.top ?? 0;
+        tip.style.top = `${top + gap + height <= u.over.clientHeight ? top + gap : Math.max(0, top - gap - height)}px`;
       },
     },
   };
