@@ -1,3 +1,4 @@
+import '../support/quiet-logs';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { applyMigrations } from '../../lambda/db-init/migrate';
@@ -245,6 +246,11 @@ test('the connection is reused across invocations and re-established after it di
 });
 
 test('one structured log line per batch with counts and duration, never payloads', async () => {
+  // The other tests run with logging silenced; this one loads its own copy of the handler logging at INFO, as deployed.
+  let sink!: { handler: typeof handler; closeSharedClient: typeof closeSharedClient };
+  await withEnv({ POWERTOOLS_LOG_LEVEL: 'INFO' }, () => jest.isolateModulesAsync(async () => {
+    sink = { handler: (await import('../../lambda/sink/index')).handler, closeSharedClient: (await import('../../lambda/shared/db')).closeSharedClient };
+  }));
   const writes: string[] = [];
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     writes.push(String(chunk));
@@ -252,9 +258,10 @@ test('one structured log line per batch with counts and duration, never payloads
   });
   const record = resultRecord(offsets(1)[0], { name: 'secret-publisher-name', tstampMicros: 1700000500000000n, writerBytesRate: 1, readerBytesRate: 1 });
   try {
-    await withEnv(db.env, () => handler(mskEvent([record, kafkaRecord(offsets(1)[0], null)])));
+    await withEnv(db.env, () => sink.handler(mskEvent([record, kafkaRecord(offsets(1)[0], null)])));
   } finally {
     spy.mockRestore();
+    await sink.closeSharedClient();
   }
   const lines = writes.join('').split('\n').filter((l) => l.includes('batch stored'));
   expect(lines).toHaveLength(1);

@@ -1,4 +1,4 @@
-import './quiet-logs';
+import '../support/quiet-logs';
 import {
   DescribeClusterV2Command,
   GetBootstrapBrokersCommand,
