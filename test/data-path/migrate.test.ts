@@ -1,3 +1,4 @@
+import '../support/quiet-logs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
