@@ -104,12 +104,15 @@ export class CopyBinaryWriter {
     return this;
   }
 
-  /** A 64-bit integer held in a Number (an integer; exact beyond 2^53 too, as every such double is one). */
-  int8(value: number | null): this {
+  /**
+   * A 64-bit integer: a bigint, or an integer held in a Number (exact beyond 2^53 too, as every such double is an
+   * integer; the usual safe range is written without BigInt, which is slower).
+   */
+  int8(value: number | bigint | null): this {
     if (value === null) return this.null();
     this.reserve(12);
     this.view.setInt32(this.at, 8);
-    if (Number.isSafeInteger(value)) {
+    if (typeof value === 'number' && Number.isSafeInteger(value)) {
       const high = Math.floor(value / TWO_POW_32);
       this.view.setInt32(this.at + 4, high);
       this.view.setUint32(this.at + 8, value - high * TWO_POW_32);
@@ -139,13 +142,8 @@ export class CopyBinaryWriter {
   timestamptzFromMillis(ms: number, micros = 0): this {
     const sinceEpochMs = ms - POSTGRES_EPOCH_MS;
     const sinceEpochMicros = sinceEpochMs * 1000 + micros;
-    if (Number.isSafeInteger(sinceEpochMicros)) return this.int8(sinceEpochMicros);
     // From 2285 on, µs since 2000 pass 2^53: exact in BigInt.
-    this.reserve(12);
-    this.view.setInt32(this.at, 8);
-    this.view.setBigInt64(this.at + 4, BigInt(sinceEpochMs) * 1000n + BigInt(micros));
-    this.at += 12;
-    return this;
+    return this.int8(Number.isSafeInteger(sinceEpochMicros) ? sinceEpochMicros : BigInt(sinceEpochMs) * 1000n + BigInt(micros));
   }
 
   /**
