@@ -24,7 +24,11 @@ describe('source choice (raw or buckets) from window and width', () => {
     [12 * HOUR, 360, 'perftool_2min'], // a phone: 360 points → 2 min buckets
     [DAY, 1200, 'perftool_2min'],
     [4 * DAY, 1200, 'perftool_10min'],
-    [7 * DAY, 1200, 'perftool_1hour'], // 1,008 ten-minute buckets are over the 1,000-point budget
+    [2 * DAY, 1200, 'perftool_2min'], // 10 min would give 288 points: 1,440 two-minute buckets drawn in pairs instead
+    [2 * DAY, 450, 'perftool_10min'], // 288 points are enough for 450 px
+    [7 * DAY, 1200, 'perftool_10min'], // 1 h would give 168 points: 1,008 ten-minute buckets drawn in pairs instead
+    [14 * DAY, 1200, 'perftool_10min'], // 2,016 ten-minute buckets drawn in threes (672 points), not 336 hours
+    [21 * DAY, 1200, 'perftool_1hour'], // 504 hours are enough; 3,024 ten-minute buckets would be over 3× the budget
     [30 * DAY, 1200, 'perftool_1hour'],
     [90 * DAY, 1200, 'perftool_1hour'], // coarsest available
   ])('%d ms at %d px → %s', (windowMs, width, table) => {
@@ -164,7 +168,7 @@ describe('long windows are thinned in the browser to the point budget', () => {
     const source = chooseSource(30 * DAY, 1200);
     expect(source).toEqual({ table: 'perftool_1hour', bucketMs: HOUR });
     expect(thinningGroupMs(source, 30 * DAY, 1200)).toBe(0);
-    expect(thinningGroupMs(chooseSource(7 * DAY, 1200), 7 * DAY, 1200)).toBe(0);
+    expect(thinningGroupMs(chooseSource(7 * DAY, 1200), 7 * DAY, 1200)).toBe(20 * MIN); // 504 points
     expect(thinningGroupMs(chooseSource(DAY, 1200), DAY, 1200)).toBe(0);
     expect(thinningGroupMs(chooseSource(HOUR, 1200), HOUR, 1200)).toBe(0);
     // A phone's 360 points take 30 days of hours in pairs.

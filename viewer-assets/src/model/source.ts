@@ -28,11 +28,19 @@ export function pointBudget(widthPx: number): number {
  * The finest source whose expected points per series fit the budget. A bucket never yields more points than the
  * results it groups, so the expected count is window / max(bucket, result interval). Past what the coarsest bucket
  * fits (~41 days of 1 h buckets at 1,000 points: only playback ranges get there) the coarsest one is used.
+ * Levels 5-6× apart (2 min → 10 min → 1 h) can leave a chart under half its budget (7 days: 168 hours): then the next
+ * finer bucket level is read if its rows are at most 3× the budget, and merged in the browser to fit (7 days on a wide
+ * chart: 1,008 ten-minute buckets drawn as 504 twenty-minute points). More detail for at most three times the rows.
  */
 export function chooseSource(windowMs: number, widthPx: number, resultIntervalMs = DEFAULT_RESULT_INTERVAL_MS): Source {
   const budget = pointBudget(widthPx);
   const interval = resultIntervalMs > 0 ? resultIntervalMs : DEFAULT_RESULT_INTERVAL_MS;
-  return SOURCES.find((s) => windowMs / Math.max(s.bucketMs, interval) <= budget) ?? SOURCES[SOURCES.length - 1];
+  const points = (s: Source) => windowMs / Math.max(s.bucketMs, interval);
+  const fitting = SOURCES.findIndex((s) => points(s) <= budget);
+  if (fitting === -1) return SOURCES[SOURCES.length - 1];
+  const finer = SOURCES[fitting - 1];
+  if (points(SOURCES[fitting]) < budget / 2 && finer !== undefined && finer.bucketMs > 0 && points(finer) <= 3 * budget) return finer;
+  return SOURCES[fitting];
 }
 
 /**
