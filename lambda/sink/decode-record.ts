@@ -96,9 +96,9 @@ const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Num
  * Largest metric magnitude stored. Far beyond any real rate or count, and small enough that the bucket sums of
  * millions of results cannot overflow a double (which would fail or poison a bucket).
  */
-export const MAX_METRIC = 1e300;
+const MAX_METRIC = 1e300;
 /** Longest publisher name in UTF-8 bytes: it is part of index keys, which PostgreSQL caps at ~2.7 kB. */
-export const MAX_NAME_BYTES = 256;
+const MAX_NAME_BYTES = 256;
 const isMetricNumber = (v: unknown): v is number => isFiniteNumber(v) && Math.abs(v) <= MAX_METRIC;
 /** What every metric may be: absent, null or a finite number of at most MAX_METRIC. */
 const isMetric = (v: unknown): boolean => v === undefined || v === null || isMetricNumber(v);
