@@ -28,6 +28,22 @@ export interface BucketRow {
   counts: number[];
 }
 
+/** A publisher's results stored before this batch: first and last result time, in whole ms (rounded down). */
+export interface StoredSpan {
+  firstMs: number;
+  lastMs: number;
+}
+
+/**
+ * Whether a bucket row may already be stored: only when a stored result can lie inside it, i.e. the bucket overlaps
+ * the publisher's stored span. Any other bucket is new (usually all but the one at the end of the stored span), and
+ * is inserted without an upsert's extra index probe. Bucket edges are whole milliseconds, so comparing them with
+ * the rounded-down span is exact. `undefined`: nothing stored for the publisher.
+ */
+export function mayBeStored(row: BucketRow, stored: StoredSpan | undefined): boolean {
+  return stored !== undefined && row.bucketMs <= stored.lastMs && row.bucketMs + row.widthSeconds * 1000 > stored.firstMs;
+}
+
 export interface PublisherRow {
   publisher: string;
   /** Earliest and latest result timestamps of the batch, as the results carry them (µs precision kept). */

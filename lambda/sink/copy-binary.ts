@@ -25,6 +25,9 @@ export const ROLLUP_COLUMNS = [
   'width_seconds', 'publisher', 'bucket', 'result_count', ...BUCKET_METRICS.flatMap((m) => [`${m}_sum`, `${m}_n`]),
 ] as const;
 
+/** The sink's staging table for bucket rows: the perftool_rollup columns and whether the bucket may be stored already. */
+export const BUCKET_STAGING_COLUMNS = [...ROLLUP_COLUMNS, 'may_be_stored'] as const;
+
 /** Seconds between the Unix epoch and PostgreSQL's (2000-01-01), where binary timestamps count from. */
 const POSTGRES_EPOCH_SECONDS = 946_684_800;
 const POSTGRES_EPOCH_MS = POSTGRES_EPOCH_SECONDS * 1000;
@@ -92,6 +95,14 @@ export class CopyBinaryWriter {
     this.view.setInt32(this.at, value.length);
     this.buf.set(value, this.at + 4);
     this.at += 4 + value.length;
+    return this;
+  }
+
+  bool(value: boolean): this {
+    this.reserve(5);
+    this.view.setInt32(this.at, 1);
+    this.view.setUint8(this.at + 4, value ? 1 : 0);
+    this.at += 5;
     return this;
   }
 
@@ -200,8 +211,9 @@ export function writeServingRow(w: CopyBinaryWriter, r: ResultRow): void {
   w.int4(s.thread_number).timestamptzFromEpochSeconds(s.window_start).timestamptzFromEpochSeconds(s.window_end);
 }
 
-/** One perftool_rollup row: a bucket's sums and non-null counts from this batch. */
-export function writeBucketRow(w: CopyBinaryWriter, b: BucketRow): void {
-  w.row(ROLLUP_COLUMNS.length).int4(b.widthSeconds).label(b.publisher).timestamptzFromMillis(b.bucketMs).int8(b.resultCount);
+/** One staged bucket row: a bucket's sums and non-null counts from this batch, and whether it may be stored already. */
+export function writeBucketRow(w: CopyBinaryWriter, b: BucketRow, mayBeStored: boolean): void {
+  w.row(BUCKET_STAGING_COLUMNS.length).int4(b.widthSeconds).label(b.publisher).timestamptzFromMillis(b.bucketMs).int8(b.resultCount);
   for (let i = 0; i < BUCKET_METRICS.length; i++) w.float8(b.sums[i]).int8(b.counts[i]);
+  w.bool(mayBeStored);
 }

@@ -14,9 +14,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { BatchSummary, type PublisherRow } from './buckets';
+import { BatchSummary, mayBeStored, type PublisherRow, type StoredSpan } from './buckets';
 import {
-  CopyBinaryWriter, MESSAGE_COLUMNS, ROLLUP_COLUMNS, SERVING_COLUMNS, writeBucketRow, writeMessageRow, writeServingRow,
+  BUCKET_STAGING_COLUMNS, CopyBinaryWriter, MESSAGE_COLUMNS, ROLLUP_COLUMNS, SERVING_COLUMNS, writeBucketRow, writeMessageRow,
+  writeServingRow,
 } from './copy-binary';
 import { decodeRecord, type KafkaRecord, type RejectedRow, type ResultRow } from './decode-record';
 
@@ -44,12 +45,13 @@ const COPY_MESSAGES_SQL = `COPY perftool_message (${list(MESSAGE_COLUMNS)}) FROM
 const COPY_SERVING_SQL = `COPY perftool (${list(SERVING_COLUMNS)}) FROM STDIN (FORMAT binary)`;
 
 /**
- * Per-connection staging table for the batch's bucket rows: COPY fills it, the merge statement empties it.
- * Created outside any transaction, so a rolled-back batch cannot take it away.
+ * Per-connection staging table for the batch's bucket rows: COPY fills it, the merge statement reads it, the commit
+ * empties it. Created outside any transaction, so a rolled-back batch cannot take it away.
  */
 const BUCKET_STAGING_TABLE = 'perftool_rollup_staging';
-const CREATE_BUCKET_STAGING_SQL = `CREATE TEMP TABLE IF NOT EXISTS ${BUCKET_STAGING_TABLE} (LIKE perftool_rollup) ON COMMIT DELETE ROWS`;
-const COPY_BUCKETS_SQL = `COPY ${BUCKET_STAGING_TABLE} (${list(ROLLUP_COLUMNS)}) FROM STDIN (FORMAT binary)`;
+const CREATE_BUCKET_STAGING_SQL = `CREATE TEMP TABLE IF NOT EXISTS ${BUCKET_STAGING_TABLE}
+  (LIKE perftool_rollup, may_be_stored boolean NOT NULL) ON COMMIT DELETE ROWS`;
+const COPY_BUCKETS_SQL = `COPY ${BUCKET_STAGING_TABLE} (${list(BUCKET_STAGING_COLUMNS)}) FROM STDIN (FORMAT binary)`;
 const withBucketStaging = new WeakSet<ClientBase>();
 
 /**
@@ -67,6 +69,12 @@ SELECT r.topic, r.kafka_partition, s.kafka_offset
     WHERE j.topic = r.topic AND j.kafka_partition = r.kafka_partition AND j.kafka_offset BETWEEN r.low AND r.high
    OFFSET 0) AS s`;
 
+/** Each publisher's stored span, which tells new buckets from ones that may be stored (mayBeStored). */
+const STORED_SPANS_SQL = `
+SELECT publisher, floor(extract(epoch FROM first_seen) * 1000)::float8 AS first_ms,
+       floor(extract(epoch FROM last_seen) * 1000)::float8 AS last_ms
+  FROM perftool_publishers`;
+
 const METRIC_COLUMNS = ROLLUP_COLUMNS.slice(4);
 const PUBLISHER_PARAMS = ['publisher', 'first_seen', 'last_seen', 'result_count'];
 const PUBLISHER_TYPES = ['text', 'timestamptz', 'timestamptz', 'bigint'];
@@ -75,19 +83,28 @@ const REJECTION_TYPES = ['text', 'integer', 'bigint', 'timestamptz', 'text', 'by
 /** `unnest($n::type[], …)` over consecutive parameters starting at `first`. */
 const unnestOf = (types: string[], first: number) => `unnest(${list(types.map((t, i) => `$${first + i}::${t}[]`))})`;
 
-// Concurrent batches (other partitions) lock shared bucket and publisher rows in key order, so they queue instead
-// of deadlocking: the staged bucket rows were COPYed in key order (BatchSummary.bucketRows()) and are read back in
-// that order; the publisher upsert sorts its few rows. (A deadlock would still only fail the batch: Lambda retries.)
-const MERGE_SQL = `
-WITH staged AS (
-  DELETE FROM ${BUCKET_STAGING_TABLE} RETURNING ${list(ROLLUP_COLUMNS)}
-),
-buckets AS (
-  INSERT INTO perftool_rollup AS r (${list(ROLLUP_COLUMNS)})
-  SELECT * FROM staged
-  ON CONFLICT (width_seconds, publisher, bucket) DO UPDATE SET
+const UPSERT_BUCKETS = `ON CONFLICT (width_seconds, publisher, bucket) DO UPDATE SET
      result_count = r.result_count + excluded.result_count,
-     ${list(METRIC_COLUMNS.map((c) => `${c} = r.${c} + excluded.${c}`))}
+     ${list(METRIC_COLUMNS.map((c) => `${c} = r.${c} + excluded.${c}`))}`;
+
+/**
+ * The statement merging the staged buckets and the publisher summary and storing the rejections. `splitNew`: buckets
+ * staged as new are plainly inserted and only the others upserted (a plain insert skips the upsert's extra index
+ * probe); otherwise every bucket is upserted.
+ *
+ * Concurrent batches (other partitions) lock shared bucket and publisher rows in key order, so they queue instead
+ * of deadlocking: the staged bucket rows were COPYed in key order (BatchSummary.bucketRows()) and are read back in
+ * that order; the publisher upsert sorts its few rows. (A deadlock would still only fail the batch: Lambda retries.)
+ */
+const mergeSql = (splitNew: boolean) => `
+WITH ${splitNew ? `new_buckets AS (
+  INSERT INTO perftool_rollup (${list(ROLLUP_COLUMNS)})
+  SELECT ${list(ROLLUP_COLUMNS)} FROM ${BUCKET_STAGING_TABLE} WHERE NOT may_be_stored
+),
+` : ''}buckets AS (
+  INSERT INTO perftool_rollup AS r (${list(ROLLUP_COLUMNS)})
+  SELECT ${list(ROLLUP_COLUMNS)} FROM ${BUCKET_STAGING_TABLE}${splitNew ? ' WHERE may_be_stored' : ''}
+  ${UPSERT_BUCKETS}
 ),
 publishers AS (
   INSERT INTO perftool_publishers AS p (${list(PUBLISHER_PARAMS)})
@@ -105,6 +122,8 @@ rejected AS (
   RETURNING 1
 )
 SELECT count(*)::integer AS rejected FROM rejected`;
+const MERGE_SPLIT_NEW_SQL = mergeSql(true);
+const MERGE_UPSERT_ALL_SQL = mergeSql(false);
 
 /** Keeps the first of repeated Kafka coordinates within a batch. */
 function uniqueRecords(records: readonly KafkaRecord[]): KafkaRecord[] {
@@ -154,9 +173,10 @@ export async function ingestBatch(client: ClientBase, records: readonly KafkaRec
   try {
     counts = await inTransaction(client, async () => {
       const fresh = await withoutStored(client, unique);
+      const spans = await storedSpans(client);
       lap('begin + stored lookup');
       const rejections: RejectedRow[] = [];
-      return writeBatch(client, decodeInChunks(fresh, rejections), rejections, lap);
+      return writeBatch(client, decodeInChunks(fresh, rejections), rejections, spans, lap);
     });
     lap('commit');
   } catch (err) {
@@ -216,13 +236,22 @@ async function withoutStored(client: ClientBase, records: readonly KafkaRecord[]
   return records.filter((x) => !stored.has(coordinateKey(x.topic, x.partition, x.offset)));
 }
 
+/** What each publisher has stored so far (see mayBeStored). */
+async function storedSpans(client: ClientBase): Promise<Map<string, StoredSpan>> {
+  const { rows } = await client.query<{ publisher: string; first_ms: number; last_ms: number }>({
+    name: 'perftool-ingest-spans', text: STORED_SPANS_SQL,
+  });
+  return new Map(rows.map((r) => [r.publisher, { firstMs: r.first_ms, lastMs: r.last_ms }]));
+}
+
 /**
  * Inside a transaction: streams the results to perftool_message as `chunks` yields them (while decoding, or
  * given), then writes the perftool rows, buckets and publisher summary gathered on the way, and `rejections`
  * (complete once `chunks` is exhausted).
  */
 async function writeBatch(
-  client: ClientBase, chunks: Iterable<ResultRow[]>, rejections: readonly RejectedRow[], lap = stopwatch(undefined),
+  client: ClientBase, chunks: Iterable<ResultRow[]>, rejections: readonly RejectedRow[],
+  spans: ReadonlyMap<string, StoredSpan> | null, lap = stopwatch(undefined),
 ): Promise<{ stored: number; rejected: number }> {
   const messages = new CopyBinaryWriter();
   const serving = new CopyBinaryWriter();
@@ -242,7 +271,7 @@ async function writeBatch(
     }
     // Prepared here, while the database is still working through the messages sent so far.
     servingData = serving.finish();
-    for (const row of summary.bucketRows()) writeBucketRow(buckets, row);
+    for (const row of summary.bucketRows()) writeBucketRow(buckets, row, spans === null || mayBeStored(row, spans.get(row.publisher)));
     bucketData = buckets.finish();
     yield messages.finish();
   }
@@ -254,18 +283,36 @@ async function writeBatch(
     await copyIn(client, COPY_BUCKETS_SQL, [bucketData]);
     lap('COPY bucket rows');
   }
-  const { rows } = await client.query<{ rejected: number }>(mergeStatement(summary.publisherRows(), rejections));
+  const rejected = await merge(client, summary.publisherRows(), rejections);
   lap('merge buckets, publishers, rejections');
-  return { stored: summary.results, rejected: rows[0].rejected };
+  return { stored: summary.results, rejected };
 }
+
+/**
+ * Runs the merge with new buckets plainly inserted. A bucket staged as new but stored meanwhile (by a concurrent
+ * batch of the same publishers) makes that fail as a unique violation: the merge is then redone upserting every
+ * bucket, under a savepoint so the rest of the batch stands. (The savepoint is left to the transaction's end: it
+ * costs nothing there and saves a round trip.)
+ */
+async function merge(client: ClientBase, publishers: readonly PublisherRow[], rejections: readonly RejectedRow[]): Promise<number> {
+  await client.query('SAVEPOINT merge');
+  try {
+    return (await client.query<{ rejected: number }>(mergeStatement(true, publishers, rejections))).rows[0].rejected;
+  } catch (err) {
+    if ((err as { code?: unknown })?.code !== UNIQUE_VIOLATION) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT merge');
+    return (await client.query<{ rejected: number }>(mergeStatement(false, publishers, rejections))).rows[0].rejected;
+  }
+}
+const UNIQUE_VIOLATION = '23505';
 
 /** Feeds `data` to a COPY FROM STDIN; highWaterMark 1: each chunk is produced only when the previous one is sent. */
 async function copyIn(client: ClientBase, sql: string, data: Iterable<Buffer>): Promise<void> {
   await pipeline(Readable.from(data, { highWaterMark: 1 }), client.query(copyFrom(sql)));
 }
 
-/** The statement merging the staged buckets and the batch's publishers and storing its rejections. */
-function mergeStatement(publishers: readonly PublisherRow[], x: readonly RejectedRow[]): { name: string; text: string; values: string[] } {
+/** The merge statement (mergeSql) with the batch's publishers and rejections. */
+function mergeStatement(splitNew: boolean, publishers: readonly PublisherRow[], x: readonly RejectedRow[]): { name: string; text: string; values: string[] } {
   const publisherValues = [
     pgArray(publishers.map((p) => p.publisher)), pgArray(publishers.map((p) => p.firstSeen)),
     pgArray(publishers.map((p) => p.lastSeen)), pgArray(publishers.map((p) => p.resultCount)),
@@ -277,7 +324,9 @@ function mergeStatement(publishers: readonly PublisherRow[], x: readonly Rejecte
     pgArray(x.map((o) => (o.raw ? `\\x${o.raw.toString('hex')}` : null))),
   ];
   // Named: the connection kept across warm invocations parses and plans this statement once.
-  return { name: 'perftool-ingest-merge', text: MERGE_SQL, values: [...publisherValues, ...rejectionValues] };
+  return splitNew
+    ? { name: 'perftool-ingest-merge', text: MERGE_SPLIT_NEW_SQL, values: [...publisherValues, ...rejectionValues] }
+    : { name: 'perftool-ingest-merge-upsert', text: MERGE_UPSERT_ALL_SQL, values: [...publisherValues, ...rejectionValues] };
 }
 
 /** A PostgreSQL array literal; numbers are written in JavaScript's shortest round-trip form. */
@@ -316,7 +365,10 @@ async function writeIsolatingRefusedValues(client: ClientBase, records: readonly
     if (results.length === 0) return;
     await client.query('SAVEPOINT isolate');
     try {
-      stored += (await writeBatch(client, [results], [])).stored;
+      // Every bucket upserted (no spans): earlier attempts of this transaction stored some already.
+      stored += (await writeBatch(client, [results], [], null)).stored;
+      // The next attempt stages its own buckets; the commit would only empty the table at the end.
+      await client.query(`TRUNCATE ${BUCKET_STAGING_TABLE}`);
       await client.query('RELEASE SAVEPOINT isolate');
     } catch (err) {
       await client.query('ROLLBACK TO SAVEPOINT isolate');
@@ -336,7 +388,7 @@ async function writeIsolatingRefusedValues(client: ClientBase, records: readonly
     const batch = prepareBatch(await withoutStored(client, records));
     await attempt(batch.results);
     const rejections = [...batch.rejections, ...refused];
-    const { rejected } = await writeBatch(client, [], rejections);
+    const { rejected } = await writeBatch(client, [], rejections, null);
     return { stored, rejected };
   });
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { BUCKET_METRICS, BUCKET_WIDTHS_SECONDS, bucketRows, publisherRows } from '../../lambda/sink/buckets';
+import { BUCKET_METRICS, BUCKET_WIDTHS_SECONDS, bucketRows, mayBeStored, publisherRows } from '../../lambda/sink/buckets';
 import type { ResultRow, ServingValues } from '../../lambda/sink/decode-record';
 import { isoFromMicros } from '../../lambda/sink/decode-record';
 
@@ -49,6 +49,31 @@ test('bucket rows equal a direct per-width aggregation of the results (date_bin 
       b.sums.forEach((s, i) => expect(Math.abs(s - ref!.sums[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(ref!.sums[i]))));
     }
   }));
+});
+
+test('a bucket counts as new only when no stored result can lie in it (edges exact to the microsecond)', () => {
+  const micros = fc.bigInt({ min: 1_700_000_000_000_000n, max: 1_700_000_000_000_000n + 3n * 3600n * 1_000_000n });
+  fc.assert(fc.property(fc.array(micros, { minLength: 1, maxLength: 5 }), micros, fc.constantFrom(...BUCKET_WIDTHS_SECONDS),
+    (storedUs, probeUs, widthSeconds) => {
+      // The span as the sink reads it: first and last stored result, rounded down to whole ms.
+      const [first, last] = [storedUs.reduce((a, b) => (b < a ? b : a)), storedUs.reduce((a, b) => (b > a ? b : a))];
+      const span = { firstMs: Number(first / 1000n), lastMs: Number(last / 1000n) };
+      const widthUs = BigInt(widthSeconds) * 1_000_000n;
+      const startUs = (probeUs / widthUs) * widthUs;
+      const bucket = { widthSeconds, publisher: 'pi', bucketMs: Number(startUs / 1000n), resultCount: 1, sums: [], counts: [] };
+      const holdsStored = storedUs.some((us) => us >= startUs && us < startUs + widthUs);
+      if (holdsStored) expect(mayBeStored(bucket, span)).toBe(true);
+      // Outside the stored span it is new: before the first result or after the last.
+      if (startUs > last || startUs + widthUs <= first) expect(mayBeStored(bucket, span)).toBe(false);
+      expect(mayBeStored(bucket, undefined)).toBe(false);
+    }), {
+      // Results on, just after and just before the edges of the 30-s bucket […10 s, …40 s).
+      examples: [
+        [[1_700_000_010_000_000n], 1_700_000_010_000_000n, 30], [[1_700_000_010_000_500n], 1_700_000_010_000_000n, 30],
+        [[1_700_000_009_999_999n], 1_700_000_010_000_000n, 30], [[1_700_000_039_999_999n], 1_700_000_010_000_000n, 30],
+        [[1_700_000_040_000_000n], 1_700_000_010_000_000n, 30],
+      ],
+    });
 });
 
 test('bucket rows come in key order (width, publisher by code unit, bucket), so concurrent batches lock alike', () => {

@@ -57,6 +57,15 @@ test('text, json, integers, floats and NULLs arrive exactly as written', async (
   }), { numRuns: 30 });
 });
 
+test('booleans arrive as written', async () => {
+  await c.query('CREATE TEMP TABLE flags (i serial, v boolean)');
+  const w = new CopyBinaryWriter();
+  for (const v of [true, false, true]) w.row(1).bool(v);
+  await pipeline(Readable.from([w.finish()]), c.query(copyFrom('COPY flags (v) FROM STDIN (FORMAT binary)')));
+  const { rows } = await c.query('SELECT v FROM flags ORDER BY i');
+  expect(rows.map((r) => r.v)).toEqual([true, false, true]);
+});
+
 test('timestamps: both ISO spellings decodeRecord writes, to the microsecond, years 1970-9999', async () => {
   const micros = fc.bigInt({ min: 0n, max: 253_402_300_799_999_999n });
   await fc.assert(fc.asyncProperty(fc.array(fc.tuple(micros, fc.boolean()), { minLength: 1, maxLength: 20 }), async (values) => {
