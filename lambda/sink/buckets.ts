@@ -2,7 +2,7 @@
  * The time buckets and the publisher summary one batch of results adds, computed in the sink (pure, no I/O) so
  * the database receives a few thousand pre-aggregated rows to merge instead of re-reading the batch's results.
  */
-import type { ResultRow, ServingValues } from './decode-record';
+import type { ServingRow, ServingValues } from './decode-record';
 
 /** Bucket widths behind perftool_30sec, _1min, _2min, _10min, _1hour (perftool_rollup.width_seconds). */
 export const BUCKET_WIDTHS_SECONDS = [30, 60, 120, 600, 3600] as const;
@@ -56,16 +56,16 @@ export interface PublisherRow {
  * The rows the batch's results add to every bucket width, keyed and summed like date_bin(width, ts, epoch), in
  * key order (width, publisher by code unit, bucket): concurrent batches then lock shared rows in the same order.
  */
-export function bucketRows(results: readonly ResultRow[]): BucketRow[] {
+export function bucketRows(results: readonly ServingRow[]): BucketRow[] {
   return summaryOf(results).bucketRows();
 }
 
 /** Per publisher: the batch's first and last result time and its number of results. */
-export function publisherRows(results: readonly ResultRow[]): PublisherRow[] {
+export function publisherRows(results: readonly ServingRow[]): PublisherRow[] {
   return summaryOf(results).publisherRows();
 }
 
-function summaryOf(results: readonly ResultRow[]): BatchSummary {
+function summaryOf(results: readonly ServingRow[]): BatchSummary {
   const summary = new BatchSummary();
   for (const result of results) summary.add(result);
   return summary;
@@ -90,7 +90,7 @@ export class BatchSummary {
   results = 0;
   private readonly publishers = new Map<string, PublisherSums>();
 
-  add(result: ResultRow): void {
+  add(result: ServingRow): void {
     this.results++;
     const { publisher, timestamp, serving: s } = result;
     const sortable = sortableIso(timestamp);

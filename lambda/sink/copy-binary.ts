@@ -5,7 +5,7 @@
  * drift apart.
  */
 import { BUCKET_METRICS, type BucketRow } from './buckets';
-import type { ResultRow, ServingValues } from './decode-record';
+import type { ResultRow, ServingRow, ServingValues } from './decode-record';
 
 /** perftool_message columns, in the order writeMessageRow() writes them. */
 export const MESSAGE_COLUMNS = ['topic', 'kafka_partition', 'kafka_offset', 'kafka_timestamp', 'tstamp', 'format', 'msg'] as const;
@@ -204,7 +204,7 @@ export function writeMessageRow(w: CopyBinaryWriter, r: ResultRow): void {
 }
 
 /** One perftool row. */
-export function writeServingRow(w: CopyBinaryWriter, r: ResultRow): void {
+export function writeServingRow(w: CopyBinaryWriter, r: ServingRow): void {
   const s = r.serving;
   w.row(SERVING_COLUMNS.length).timestamptz(r.timestamp).label(r.publisher);
   for (const column of FLOAT_COLUMNS) w.float8(s[column]);

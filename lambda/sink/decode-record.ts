@@ -53,6 +53,9 @@ export interface ResultRow extends KafkaCoordinates {
   serving: ServingValues;
 }
 
+/** What a perftool row and the buckets are made of. */
+export type ServingRow = Pick<ResultRow, 'timestamp' | 'publisher' | 'serving'>;
+
 export interface RejectedRow extends KafkaCoordinates {
   reason: string;
   /** The record value's bytes; null for a tombstone. */

@@ -19,7 +19,7 @@ import {
   BUCKET_STAGING_COLUMNS, CopyBinaryWriter, MESSAGE_COLUMNS, ROLLUP_COLUMNS, SERVING_COLUMNS, writeBucketRow, writeMessageRow,
   writeServingRow,
 } from './copy-binary';
-import { decodeRecord, type KafkaRecord, type RejectedRow, type ResultRow } from './decode-record';
+import { decodeRecord, type KafkaRecord, type RejectedRow, type ResultRow, type ServingRow } from './decode-record';
 
 export interface BatchOutcome {
   /** Records in the batch (repeats of the same Kafka coordinates within the batch count once). */
@@ -246,40 +246,53 @@ async function storedSpans(client: ClientBase): Promise<Map<string, StoredSpan>>
 
 /**
  * Inside a transaction: streams the results to perftool_message as `chunks` yields them (while decoding, or
- * given), then writes the perftool rows, buckets and publisher summary gathered on the way, and `rejections`
- * (complete once `chunks` is exhausted).
+ * given), then the perftool rows, the buckets and publisher summary, and `rejections` (complete once `chunks` is
+ * exhausted).
  */
 async function writeBatch(
   client: ClientBase, chunks: Iterable<ResultRow[]>, rejections: readonly RejectedRow[],
   spans: ReadonlyMap<string, StoredSpan> | null, lap = stopwatch(undefined),
 ): Promise<{ stored: number; rejected: number }> {
+  // Each COPY is fed from a generator, a chunk at a time, so the database stores one chunk while the next is
+  // written: the messages while the records are decoded, the perftool rows while the bucket sums are made.
   const messages = new CopyBinaryWriter();
-  const serving = new CopyBinaryWriter();
-  const buckets = new CopyBinaryWriter();
-  const summary = new BatchSummary();
-  let servingData: Buffer = Buffer.alloc(0);
-  let bucketData: Buffer = Buffer.alloc(0);
+  // Only what the perftool rows and buckets need outlives the chunk: a few small objects per result, where the whole
+  // row (with the message text) would keep the garbage collector copying megabytes.
+  const results: ServingRow[] = [];
   function* messageData() {
-    for (const results of chunks) {
-      for (const r of results) {
+    for (const chunk of chunks) {
+      for (const r of chunk) {
         writeMessageRow(messages, r);
-        writeServingRow(serving, r);
-        summary.add(r);
+        results.push({ timestamp: r.timestamp, publisher: r.publisher, serving: r.serving });
       }
       const data = messages.take();
       if (data.length > 0) yield data;
     }
-    // Prepared here, while the database is still working through the messages sent so far.
-    servingData = serving.finish();
-    for (const row of summary.bucketRows()) writeBucketRow(buckets, row, spans === null || mayBeStored(row, spans.get(row.publisher)));
-    bucketData = buckets.finish();
     yield messages.finish();
   }
   await copyIn(client, COPY_MESSAGES_SQL, messageData());
   lap('decode + COPY perftool_message');
-  if (summary.results > 0) {
-    await copyIn(client, COPY_SERVING_SQL, [servingData]);
-    lap('COPY perftool');
+
+  const summary = new BatchSummary();
+  let bucketData: Buffer = Buffer.alloc(0);
+  function* servingData() {
+    const serving = new CopyBinaryWriter();
+    for (let start = 0; start < results.length; start += RECORDS_PER_CHUNK) {
+      for (let i = start; i < Math.min(start + RECORDS_PER_CHUNK, results.length); i++) {
+        writeServingRow(serving, results[i]);
+        summary.add(results[i]);
+      }
+      yield serving.take();
+    }
+    // Written while the database still works through the last perftool rows.
+    const buckets = new CopyBinaryWriter();
+    for (const row of summary.bucketRows()) writeBucketRow(buckets, row, spans === null || mayBeStored(row, spans.get(row.publisher)));
+    bucketData = buckets.finish();
+    yield serving.finish();
+  }
+  if (results.length > 0) {
+    await copyIn(client, COPY_SERVING_SQL, servingData());
+    lap('COPY perftool (bucket sums made meanwhile)');
     await copyIn(client, COPY_BUCKETS_SQL, [bucketData]);
     lap('COPY bucket rows');
   }
