@@ -62,6 +62,18 @@ export const configSchema = z
       z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case DNS hostname such as perftool.example.org'),
     ),
     webCertificateArn: optionalString(acmArn('us-east-1', 'CloudFront only uses us-east-1 certificates')),
+    /**
+     * Optional AWS WAF web ACL for the distribution (viewer and GraphQL API), e.g. with a rate-based rule. CloudFront
+     * takes only web ACLs of CLOUDFRONT scope, which live in us-east-1.
+     */
+    webAclArn: optionalString(
+      z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[A-Za-z0-9_-]{1,128}\/[0-9a-f-]{36}$/,
+          'must be a WAFv2 web ACL ARN of CloudFront scope, arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>',
+        ),
+    ),
     dbName: pgIdentifier.default('sensor'),
     dbUser: pgIdentifier.default('sensor'),
     dbInstanceType: z

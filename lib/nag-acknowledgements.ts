@@ -77,11 +77,13 @@ export function acknowledgeNagFindings(stack: PerftoolStack): void {
   ack(sink.failedBatches, 'AwsSolutions-S1', 'Holds failed event batches written only by the Lambda service; object-level logs would cost more than the data');
   ack(web.bucket, 'AwsSolutions-S1', 'Private bucket read only by CloudFront through OAC; requests are visible at the distribution');
   ack(web.distribution, 'AwsSolutions-CFR1', 'Perftool users are worldwide research sites; no geography to restrict');
-  ack(
-    web.distribution,
-    'AwsSolutions-CFR2',
-    'No WAF (its web ACL and rules cost more than the viewer) and so no rate limit. Anonymous users read with row limits and may insert and update viewer_config rows (the saved dashboards), but not delete any or change the default one; the worst abuse is junk or oversized saved dashboards, which an operator removes with the Hasura admin secret. Accepted for a lab viewer',
-  );
+  if (web.webAclArn === undefined) {
+    ack(
+      web.distribution,
+      'AwsSolutions-CFR2',
+      'No WAF by default (a web ACL and its rules cost more than the viewer; operators attach one with webAclArn) and so no rate limit. Anonymous users read with row limits and may insert and update viewer_config rows (the saved dashboards), but not delete any or change the default one; the worst abuse is junk or oversized saved dashboards, which an operator removes with the Hasura admin secret. Accepted for a lab viewer',
+    );
+  }
   ack(web.distribution, 'AwsSolutions-CFR3', 'Standard logging needs an ACL-enabled bucket; not worth it for a lab viewer');
   ack(web.distribution, 'AwsSolutions-CFR4', 'Without a custom domain CloudFront uses its default certificate, whose TLS policy cannot be raised; with one, TLSv1.2_2021 is set');
 

@@ -29,6 +29,8 @@ export class Web extends Construct {
   readonly bucket: s3.Bucket;
   /** Host name browsers use (custom domain or the CloudFront domain). */
   readonly hostname: string;
+  /** The AWS WAF web ACL in front of the distribution, if the operator configured one. */
+  readonly webAclArn?: string;
 
   constructor(scope: Construct, id: string, props: WebProps) {
     super(scope, id);
@@ -97,6 +99,7 @@ export class Web extends Construct {
       // Only a custom certificate can raise the minimum TLS version (the default certificate's policy is fixed).
       minimumProtocolVersion: customDomain ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      webAclId: config.webAclArn,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
       defaultBehavior: {
         origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
@@ -118,6 +121,7 @@ export class Web extends Construct {
       },
     });
     this.hostname = customDomain?.host ?? this.distribution.distributionDomainName;
+    this.webAclArn = config.webAclArn;
 
     new s3deploy.BucketDeployment(this, 'DeployViewer', {
       sources: [viewerAsset()],

@@ -83,6 +83,10 @@ describe('configuration', () => {
     [{ kafkaBrokerCount: '3' }, 'invalid configuration perftool:kafkaBrokerCount = "3": must be a multiple of 2 (one per AZ)'],
     [{ resultTopicReplication: 3 }, 'invalid configuration perftool:resultTopicReplication = 3: must not exceed kafkaBrokerCount (2)'],
     [{ mqttTlsCertificateArn: 'arn:aws:iam::123456789012:server-certificate/x' }, 'invalid configuration perftool:mqttTlsCertificateArn = "arn:aws:iam::123456789012:server-certificate/x": must be an ACM certificate ARN (in the stack region, for the NLB TLS listener)'],
+    [
+      { webAclArn: 'arn:aws:wafv2:ap-northeast-1:123456789012:regional/webacl/perftool/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' },
+      'invalid configuration perftool:webAclArn = "arn:aws:wafv2:ap-northeast-1:123456789012:regional/webacl/perftool/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee": must be a WAFv2 web ACL ARN of CloudFront scope, arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>',
+    ],
     [{ sinkBatchWindowSeconds: 301 }, 'invalid configuration perftool:sinkBatchWindowSeconds = 301: must be 0-300 seconds'],
     [{ mqttPorts: 1883 }, 'invalid configuration perftool:mqttPorts = 1883: unknown key'],
   ])('%p fails with one line naming key, value and rule', (raw, message) => {

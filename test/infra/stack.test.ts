@@ -405,6 +405,13 @@ describe('web', () => {
     expect(custom.template.findOutputs('ViewerUrl').ViewerUrl.Value).toBe('https://perftool.example.org/');
   });
 
+  test('a configured WAF web ACL guards the whole distribution; by default there is none', () => {
+    const [, dist] = only(custom.template, 'AWS::CloudFront::Distribution');
+    expect(dist.Properties.DistributionConfig.WebACLId).toBe(CUSTOM_DOMAIN.webAclArn);
+    const [, plain] = only(t, 'AWS::CloudFront::Distribution');
+    expect(plain.Properties.DistributionConfig.WebACLId).toBeUndefined();
+  });
+
   test('the built viewer is deployed to the bucket and the distribution invalidated', () => {
     t.hasResourceProperties('Custom::CDKBucketDeployment', {
       DestinationBucketName: { Ref: id(stack.web.bucket) },

@@ -15,6 +15,7 @@ export const CUSTOM_DOMAIN = {
   webCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
   mqttTlsCertificateArn: 'arn:aws:acm:ap-northeast-1:123456789012:certificate/66666666-7777-8888-9999-000000000000',
   allowedCidrs: ['203.0.113.0/24', '2001:db8::/32'],
+  webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/perftool-rate-limit/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
 };
 
 export interface Synthesised {
