@@ -81,9 +81,9 @@ interface PublisherSums {
 }
 
 /**
- * Takes a batch's results one at a time (the sink adds them as they are decoded, while the database is busy, and
- * keeps no result beyond that) and sums them into 30-second bucket rows and publisher rows. The wider bucket
- * widths (all multiples of 30 s) are added up from the 30-second rows at the end.
+ * Takes a batch's results one at a time (the sink adds them while the database stores the perftool rows) and sums
+ * them into 30-second bucket rows and publisher rows. The wider bucket widths (all multiples of 30 s) are added up
+ * from the 30-second rows at the end.
  */
 export class BatchSummary {
   /** Results added. */

@@ -5,9 +5,12 @@
  *      per partition) and left out, so a redelivery changes nothing;
  *   2. COPY into perftool_message, fed while the records are being decoded, so the sink's decoding overlaps the
  *      database's work;
- *   3. COPY into perftool;
- *   4. COPY of the batch's bucket rows (summed while decoding) into a staging table;
- *   5. one statement merges the staged buckets and the publisher summary and stores the rejections.
+ *   3. the stored span (first and last result) of the batch's publishers is read, which tells new buckets from
+ *      ones that may be stored already (buckets.ts, mayBeStored);
+ *   4. COPY into perftool, fed while the sink sums the results into bucket rows;
+ *   5. COPY of the bucket rows into a staging table, each marked new or may-be-stored;
+ *   6. one statement inserts the new buckets, upserts the others and the publisher summary, and stores the
+ *      rejections (redone upserting every bucket if a bucket taken for new was stored meanwhile).
  * All COPYs use the binary format (copy-binary.ts).
  */
 import { Readable } from 'node:stream';
@@ -69,11 +72,14 @@ SELECT r.topic, r.kafka_partition, s.kafka_offset
     WHERE j.topic = r.topic AND j.kafka_partition = r.kafka_partition AND j.kafka_offset BETWEEN r.low AND r.high
    OFFSET 0) AS s`;
 
-/** Each publisher's stored span, which tells new buckets from ones that may be stored (mayBeStored). */
+/**
+ * The stored span of the given publishers, in whole ms rounded down (extract gives exact numerics on PostgreSQL
+ * 14+), which tells new buckets from ones that may be stored (mayBeStored).
+ */
 const STORED_SPANS_SQL = `
 SELECT publisher, floor(extract(epoch FROM first_seen) * 1000)::float8 AS first_ms,
        floor(extract(epoch FROM last_seen) * 1000)::float8 AS last_ms
-  FROM perftool_publishers`;
+  FROM perftool_publishers WHERE publisher = ANY($1::text[])`;
 
 const METRIC_COLUMNS = ROLLUP_COLUMNS.slice(4);
 const PUBLISHER_PARAMS = ['publisher', 'first_seen', 'last_seen', 'result_count'];
@@ -92,9 +98,11 @@ const UPSERT_BUCKETS = `ON CONFLICT (width_seconds, publisher, bucket) DO UPDATE
  * staged as new are plainly inserted and only the others upserted (a plain insert skips the upsert's extra index
  * probe); otherwise every bucket is upserted.
  *
- * Concurrent batches (other partitions) lock shared bucket and publisher rows in key order, so they queue instead
- * of deadlocking: the staged bucket rows were COPYed in key order (BatchSummary.bucketRows()) and are read back in
- * that order; the publisher upsert sorts its few rows. (A deadlock would still only fail the batch: Lambda retries.)
+ * Concurrent batches (other partitions) and deadlocks: each insert takes its bucket rows in key order (they were
+ * COPYed in that order, BatchSummary.bucketRows(), and are read back so). Two batches that share a bucket share its
+ * publisher, and PostgreSQL (16 and 17, as measured; the order of WITH sub-statements is not documented) runs the
+ * publisher upsert, which sorts its rows, before the bucket inserts: the later batch waits at the publisher row
+ * until the first commits. Should a deadlock happen all the same, it only fails the batch, which Lambda retries.
  */
 const mergeSql = (splitNew: boolean) => `
 WITH ${splitNew ? `new_buckets AS (
@@ -173,10 +181,9 @@ export async function ingestBatch(client: ClientBase, records: readonly KafkaRec
   try {
     counts = await inTransaction(client, async () => {
       const fresh = await withoutStored(client, unique);
-      const spans = await storedSpans(client);
       lap('begin + stored lookup');
       const rejections: RejectedRow[] = [];
-      return writeBatch(client, decodeInChunks(fresh, rejections), rejections, spans, lap);
+      return writeBatch(client, decodeInChunks(fresh, rejections), rejections, 'split new buckets', lap);
     });
     lap('commit');
   } catch (err) {
@@ -236,13 +243,19 @@ async function withoutStored(client: ClientBase, records: readonly KafkaRecord[]
   return records.filter((x) => !stored.has(coordinateKey(x.topic, x.partition, x.offset)));
 }
 
-/** What each publisher has stored so far (see mayBeStored). */
-async function storedSpans(client: ClientBase): Promise<Map<string, StoredSpan>> {
+/** What each of `publishers` has stored so far (see mayBeStored). */
+async function storedSpans(client: ClientBase, publishers: readonly string[]): Promise<Map<string, StoredSpan>> {
   const { rows } = await client.query<{ publisher: string; first_ms: number; last_ms: number }>({
-    name: 'perftool-ingest-spans', text: STORED_SPANS_SQL,
+    name: 'perftool-ingest-spans', text: STORED_SPANS_SQL, values: [publishers],
   });
   return new Map(rows.map((r) => [r.publisher, { firstMs: r.first_ms, lastMs: r.last_ms }]));
 }
+
+/**
+ * How writeBatch merges the buckets: split new ones from stored ones by the publishers' stored spans, or upsert
+ * every bucket (the savepoint path, where earlier attempts of the same transaction stored buckets the spans omit).
+ */
+type BucketMerge = 'split new buckets' | 'upsert every bucket';
 
 /**
  * Inside a transaction: streams the results to perftool_message as `chunks` yields them (while decoding, or
@@ -250,8 +263,8 @@ async function storedSpans(client: ClientBase): Promise<Map<string, StoredSpan>>
  * exhausted).
  */
 async function writeBatch(
-  client: ClientBase, chunks: Iterable<ResultRow[]>, rejections: readonly RejectedRow[],
-  spans: ReadonlyMap<string, StoredSpan> | null, lap = stopwatch(undefined),
+  client: ClientBase, chunks: Iterable<ResultRow[]>, rejections: readonly RejectedRow[], bucketMerge: BucketMerge,
+  lap = stopwatch(undefined),
 ): Promise<{ stored: number; rejected: number }> {
   // Each COPY is fed from a generator, a chunk at a time, so the database stores one chunk while the next is
   // written: the messages while the records are decoded, the perftool rows while the bucket sums are made.
@@ -273,8 +286,12 @@ async function writeBatch(
   await copyIn(client, COPY_MESSAGES_SQL, messageData());
   lap('decode + COPY perftool_message');
 
+  const spans = bucketMerge === 'split new buckets' && results.length > 0
+    ? await storedSpans(client, [...new Set(results.map((r) => r.publisher))])
+    : null;
   const summary = new BatchSummary();
   let bucketData: Buffer = Buffer.alloc(0);
+  let anyNew = false;
   function* servingData() {
     const serving = new CopyBinaryWriter();
     for (let start = 0; start < results.length; start += RECORDS_PER_CHUNK) {
@@ -286,7 +303,11 @@ async function writeBatch(
     }
     // Written while the database still works through the last perftool rows.
     const buckets = new CopyBinaryWriter();
-    for (const row of summary.bucketRows()) writeBucketRow(buckets, row, spans === null || mayBeStored(row, spans.get(row.publisher)));
+    for (const row of summary.bucketRows()) {
+      const isNew = spans !== null && !mayBeStored(row, spans.get(row.publisher));
+      anyNew ||= isNew;
+      writeBucketRow(buckets, row, !isNew);
+    }
     bucketData = buckets.finish();
     yield serving.finish();
   }
@@ -296,18 +317,21 @@ async function writeBatch(
     await copyIn(client, COPY_BUCKETS_SQL, [bucketData]);
     lap('COPY bucket rows');
   }
-  const rejected = await merge(client, summary.publisherRows(), rejections);
+  const rejected = await merge(client, summary.publisherRows(), rejections, anyNew);
   lap('merge buckets, publishers, rejections');
   return { stored: summary.results, rejected };
 }
 
 /**
- * Runs the merge with new buckets plainly inserted. A bucket staged as new but stored meanwhile (by a concurrent
- * batch of the same publishers) makes that fail as a unique violation: the merge is then redone upserting every
- * bucket, under a savepoint so the rest of the batch stands. (The savepoint is left to the transaction's end: it
- * costs nothing there and saves a round trip.)
+ * Runs the merge; with `anyNew`, new buckets are plainly inserted. A bucket staged as new but stored meanwhile (by
+ * a batch of the same publishers committed after the spans were read) makes that fail as a unique violation: the
+ * merge is then redone upserting every bucket, under a savepoint so the rest of the batch stands. (The savepoint
+ * is left to the transaction's end: it costs nothing there and saves a round trip.)
  */
-async function merge(client: ClientBase, publishers: readonly PublisherRow[], rejections: readonly RejectedRow[]): Promise<number> {
+async function merge(
+  client: ClientBase, publishers: readonly PublisherRow[], rejections: readonly RejectedRow[], anyNew: boolean,
+): Promise<number> {
+  if (!anyNew) return (await client.query<{ rejected: number }>(mergeStatement(false, publishers, rejections))).rows[0].rejected;
   await client.query('SAVEPOINT merge');
   try {
     return (await client.query<{ rejected: number }>(mergeStatement(true, publishers, rejections))).rows[0].rejected;
@@ -378,11 +402,12 @@ async function writeIsolatingRefusedValues(client: ClientBase, records: readonly
     if (results.length === 0) return;
     await client.query('SAVEPOINT isolate');
     try {
-      // Every bucket upserted (no spans): earlier attempts of this transaction stored some already.
-      stored += (await writeBatch(client, [results], [], null)).stored;
+      // Every bucket upserted: earlier attempts of this transaction stored some the spans would not show.
+      const written = await writeBatch(client, [results], [], 'upsert every bucket');
       // The next attempt stages its own buckets; the commit would only empty the table at the end.
       await client.query(`TRUNCATE ${BUCKET_STAGING_TABLE}`);
       await client.query('RELEASE SAVEPOINT isolate');
+      stored += written.stored;
     } catch (err) {
       await client.query('ROLLBACK TO SAVEPOINT isolate');
       if (!isRefusedValue(err)) throw err;
@@ -401,7 +426,7 @@ async function writeIsolatingRefusedValues(client: ClientBase, records: readonly
     const batch = prepareBatch(await withoutStored(client, records));
     await attempt(batch.results);
     const rejections = [...batch.rejections, ...refused];
-    const { rejected } = await writeBatch(client, [], rejections, null);
+    const { rejected } = await writeBatch(client, [], rejections, 'upsert every bucket');
     return { stored, rejected };
   });
 }

@@ -2,6 +2,7 @@ import '../support/quiet-logs';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { applyMigrations } from '../../lambda/db-init/migrate';
+import { ROLLUP_COLUMNS } from '../../lambda/sink/copy-binary';
 import { ingestBatch } from '../../lambda/sink/ingest';
 import { handler } from '../../lambda/sink/index';
 import { closeSharedClient } from '../../lambda/shared/db';
@@ -317,15 +318,47 @@ test('bucket views equal a reference aggregation over the raw rows', async () =>
   expect(pubs.rows).toEqual(publishers.map((p) => ({ publisher: p, n: 200 })));
 });
 
-test('a bucket stored without its publisher summary (as a concurrent batch leaves it mid-flight) is added to, not duplicated', async () => {
-  // The sink inserts buckets outside the publisher's stored span without an upsert; this bucket is stored, but the
-  // span (perftool_publishers) does not show it, so that insert collides and the merge must fall back to upserting.
-  await c.query(`INSERT INTO perftool_rollup (width_seconds, publisher, bucket, result_count, ${['reader_bytes_rate', 'writer_bytes_rate', 'reader_count_rate', 'writer_count_rate', 'reader_error_rate', 'writer_error_rate', 'reader_error_count', 'writer_error_count'].flatMap((m) => [`${m}_sum`, `${m}_n`]).join(', ')})
-    VALUES (600, 'unsummarized', '2023-11-14 22:10:00+00', 3, 30, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)`);
+/** Runs `work`, counting how often the merge fell back to upserting every bucket. */
+async function countingMergeFallbacks(work: () => Promise<unknown>): Promise<number> {
+  const spy = jest.spyOn(c, 'query');
+  try {
+    await work();
+    return spy.mock.calls.filter(([q]) => q === 'ROLLBACK TO SAVEPOINT merge').length;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+test('buckets the spans show as new are inserted without a fallback, across µs edges, later and earlier batches', async () => {
+  const at = (micros: bigint) => resultRecord(offsets(1)[0], { name: 'spans', tstampMicros: micros, readerBytesRate: 1, writerBytesRate: 1 });
+  const edge = 1700000010000000n; // a 30-s bucket edge (…:13:30 UTC)
+  const fallbacks = await countingMergeFallbacks(async () => {
+    await ingestBatch(c, [at(edge - 500n)]); // last result half a millisecond before the edge
+    await ingestBatch(c, [at(edge), at(edge + 700n)]); // a new 30-s bucket starting at the edge
+    await ingestBatch(c, [at(edge - 20_000_000n)]); // earlier: its buckets are stored, within the span
+    await ingestBatch(c, [at(edge - 3_600_000_000n)]); // an hour earlier: new buckets before the stored span
+  });
+  expect(fallbacks).toBe(0);
+  const { rows } = await c.query(`SELECT "timestamp", result_count::int AS n FROM perftool_30sec WHERE publisher = 'spans' ORDER BY 1`);
+  expect(rows.map((r) => [r.timestamp.toISOString(), r.n])).toEqual([
+    ['2023-11-14T21:13:30.000Z', 1], ['2023-11-14T22:13:00.000Z', 2], ['2023-11-14T22:13:30.000Z', 2],
+  ]);
+  const hour = await c.query(`SELECT result_count::int AS n FROM perftool_1hour WHERE publisher = 'spans' ORDER BY "timestamp"`);
+  expect(hour.rows.map((r) => r.n)).toEqual([1, 4]);
+});
+
+test('a bucket stored after the spans were read (a concurrent batch committing) is added to, not duplicated', async () => {
+  // The sink inserts buckets outside the publisher's stored span without an upsert. This bucket is stored, but
+  // perftool_publishers does not show it, as when another batch commits it after this one read the spans: the
+  // plain insert collides, and the merge must fall back to upserting.
+  await c.query(`INSERT INTO perftool_rollup (${ROLLUP_COLUMNS.join(', ')})
+    VALUES (600, 'unsummarized', '2023-11-14 22:10:00+00', 3, 30, 3${', 0'.repeat(ROLLUP_COLUMNS.length - 6)})`);
   const records = offsets(4).map((offset, i) => resultRecord(offset, {
     name: 'unsummarized', tstampMicros: 1700000000000000n + BigInt(i) * 10_000_000n, readerBytesRate: 2, writerBytesRate: 1,
   }));
-  const outcome = await ingestBatch(c, records);
+  let outcome: unknown;
+  const fallbacks = await countingMergeFallbacks(async () => { outcome = await ingestBatch(c, records); });
+  expect(fallbacks).toBe(1);
   expect(outcome).toMatchObject({ stored: 4, rejected: 0 });
   const { rows } = await c.query(`SELECT result_count::int AS n, reader_bytes_rate FROM perftool_10min WHERE publisher = 'unsummarized'`);
   expect(rows).toEqual([{ n: 7, reader_bytes_rate: (30 + 4 * 2) / 7 }]);

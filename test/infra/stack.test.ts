@@ -405,11 +405,17 @@ describe('web', () => {
     expect(custom.template.findOutputs('ViewerUrl').ViewerUrl.Value).toBe('https://perftool.example.org/');
   });
 
-  test('a configured WAF web ACL guards the whole distribution; by default there is none', () => {
+  test('a configured WAF web ACL guards the whole distribution; by default there is none, and only then is CFR2 acknowledged', () => {
     const [, dist] = only(custom.template, 'AWS::CloudFront::Distribution');
     expect(dist.Properties.DistributionConfig.WebACLId).toBe(CUSTOM_DOMAIN.webAclArn);
     const [, plain] = only(t, 'AWS::CloudFront::Distribution');
     expect(plain.Properties.DistributionConfig.WebACLId).toBeUndefined();
+    const acknowledged = (s: typeof stack) => s.web.distribution.node.metadata
+      .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
+      .flatMap((m) => Object.keys(m.data as Record<string, string>));
+    expect(acknowledged(stack)).toContain('Annotation::AwsSolutions-CFR2');
+    expect(acknowledged(custom.stack)).not.toContain('Annotation::AwsSolutions-CFR2');
+    expect(acknowledged(custom.stack)).toContain('Annotation::AwsSolutions-CFR1');
   });
 
   test('the built viewer is deployed to the bucket and the distribution invalidated', () => {
