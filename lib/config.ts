@@ -74,6 +74,8 @@ export const configSchema = z
           'must be a WAFv2 web ACL ARN of CloudFront scope, arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>',
         ),
     ),
+    /** Optional e-mail address the CloudWatch alarms notify (through an SNS topic; AWS asks to confirm it). */
+    alarmEmail: optionalString(z.string().email({ error: 'must be an e-mail address such as ops@example.org' })),
     dbName: pgIdentifier.default('sensor'),
     dbUser: pgIdentifier.default('sensor'),
     dbInstanceType: z

@@ -23,7 +23,7 @@ function logicalId(stack: Stack, c: IConstruct): string {
  * resources (providers, BucketDeployment) are matched by what they are, so the list stays exact when IDs change.
  */
 export function acknowledgeNagFindings(stack: PerftoolStack): void {
-  const { kafka, mqtt, database, graphql, web, sink } = stack;
+  const { kafka, mqtt, database, graphql, web, sink, monitoring } = stack;
 
   // Managed policies CDK attaches to Lambda roles: the same reason holds wherever they appear.
   for (const [name, reason] of Object.entries(MANAGED_POLICY_REASONS)) {
@@ -83,6 +83,9 @@ export function acknowledgeNagFindings(stack: PerftoolStack): void {
       'AwsSolutions-CFR2',
       'No WAF by default (a web ACL and its rules cost more than the viewer; operators attach one with webAclArn) and so no rate limit. Anonymous users read with row limits and may insert and update viewer_config rows (the saved dashboards), but not delete any or change the default one; the worst abuse is junk or oversized saved dashboards, which an operator removes with the Hasura admin secret. Accepted for a lab viewer',
     );
+  }
+  if (monitoring.topic) {
+    ack(monitoring.topic, 'AwsSolutions-SNS2', 'Alarm notifications carry alarm names and states, no results or secrets; CloudWatch cannot publish to a topic under the AWS-managed SNS key, and a customer key would cost more than the alarms');
   }
   ack(web.distribution, 'AwsSolutions-CFR3', 'Standard logging needs an ACL-enabled bucket; not worth it for a lab viewer');
   ack(web.distribution, 'AwsSolutions-CFR4', 'Without a custom domain CloudFront uses its default certificate, whose TLS policy cannot be raised; with one, TLSv1.2_2021 is set');

@@ -5,6 +5,7 @@ import { PerftoolConfig } from './config';
 import { Database } from './constructs/database';
 import { Graphql } from './constructs/graphql';
 import { Kafka } from './constructs/kafka';
+import { Monitoring } from './constructs/monitoring';
 import { MqttTarget } from './constructs/mqtt-target';
 import { Network } from './constructs/network';
 import { Sink } from './constructs/sink';
@@ -24,6 +25,7 @@ export class PerftoolStack extends Stack {
   readonly sink: Sink;
   readonly graphql: Graphql;
   readonly web: Web;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: PerftoolStackProps) {
     super(scope, id, props);
@@ -37,6 +39,9 @@ export class PerftoolStack extends Stack {
     this.sink = new Sink(this, 'Sink', { network: this.network, kafka: this.kafka, database: this.database, config });
     this.graphql = new Graphql(this, 'Graphql', { network: this.network, cluster, database: this.database });
     this.web = new Web(this, 'Web', { config, graphql: this.graphql });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      config, sink: this.sink, graphql: this.graphql, mqtt: this.mqtt, database: this.database,
+    });
 
     // Output names are a contract (docs/contracts.md): npm run pi-config and npm run smoke read them.
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });

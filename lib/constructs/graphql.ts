@@ -28,6 +28,8 @@ export class Graphql extends Construct {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
   readonly service: ecs.FargateService;
+  /** The Hasura task behind the ALB's GraphQL and metadata rules. */
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
   readonly adminSecret: secretsmanager.Secret;
   readonly metadataApplied: CustomResource;
 
@@ -105,7 +107,7 @@ export class Graphql extends Construct {
       idleTimeout: Duration.seconds(600),
       dropInvalidHeaderFields: true,
     });
-    const targets = new elbv2.ApplicationTargetGroup(this, 'HasuraTargets', {
+    const targets = (this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'HasuraTargets', {
       vpc: network.vpc,
       port: HASURA_PORT,
       protocol: elbv2.ApplicationProtocol.HTTP,
@@ -113,7 +115,7 @@ export class Graphql extends Construct {
       deregistrationDelay: Duration.seconds(10),
       healthCheck: { path: '/healthz', healthyHttpCodes: '200', interval: Duration.seconds(15), healthyThresholdCount: 2 },
       targets: [this.service],
-    });
+    }));
     const listener = this.loadBalancer.addListener('Http', {
       port: 80,
       protocol: elbv2.ApplicationProtocol.HTTP,

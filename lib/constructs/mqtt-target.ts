@@ -25,6 +25,8 @@ export interface MqttTargetProps {
 export class MqttTarget extends Construct {
   readonly loadBalancer: elbv2.NetworkLoadBalancer;
   readonly service: ecs.FargateService;
+  /** The NATS task behind the MQTT listener(s); its health is what Monitoring watches. */
+  readonly targetGroup: elbv2.NetworkTargetGroup;
   /** host:port the Pi's perftool uses as its MQTT target. */
   readonly endpoint: string;
 
@@ -99,7 +101,7 @@ export class MqttTarget extends Construct {
       securityGroups: [lbSg],
       crossZoneEnabled: true,
     });
-    const targetGroup = new elbv2.NetworkTargetGroup(this, 'MqttTargets', {
+    const targetGroup = (this.targetGroup = new elbv2.NetworkTargetGroup(this, 'MqttTargets', {
       vpc: network.vpc,
       port: config.mqttPort,
       protocol: elbv2.Protocol.TCP,
@@ -115,7 +117,7 @@ export class MqttTarget extends Construct {
         unhealthyThresholdCount: 2,
       },
       targets: [this.service.loadBalancerTarget({ containerName: 'nats', containerPort: config.mqttPort })],
-    });
+    }));
     this.loadBalancer.addListener('Mqtt', { port: config.mqttPort, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [targetGroup] });
     if (config.mqttTlsCertificateArn) {
       this.loadBalancer.addListener('MqttTls', {

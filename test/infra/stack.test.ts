@@ -426,6 +426,42 @@ describe('web', () => {
   });
 });
 
+describe('monitoring', () => {
+  /** An alarm's metric as [namespace, metric name, dimension names]. */
+  const alarmMetrics = (tpl: Template) => resources(tpl, 'AWS::CloudWatch::Alarm').map(([, a]) => [
+    a.Properties.Namespace, a.Properties.MetricName, (a.Properties.Dimensions ?? []).map((d: { Name: string }) => d.Name).sort(),
+  ]);
+
+  test('alarms on sink errors, no healthy Hasura or NATS task, and low database storage', () => {
+    expect(alarmMetrics(t)).toEqual(expect.arrayContaining([
+      ['AWS/Lambda', 'Errors', ['FunctionName']],
+      ['AWS/ApplicationELB', 'HealthyHostCount', ['LoadBalancer', 'TargetGroup']],
+      ['AWS/NetworkELB', 'HealthyHostCount', ['LoadBalancer', 'TargetGroup']],
+      ['AWS/RDS', 'FreeStorageSpace', ['DBInstanceIdentifier']],
+    ]));
+    expect(alarmMetrics(t)).toHaveLength(4);
+    const [, sinkErrors] = resources(t, 'AWS::CloudWatch::Alarm').find(([, a]) => a.Properties.MetricName === 'Errors')!;
+    expect(sinkErrors.Properties.Dimensions[0].Value).toEqual({ Ref: id(stack.sink.function) });
+    // Health alarms wait for their service, so the first deploy does not alarm while the tasks start.
+    for (const [logicalId, alarm] of resources(t, 'AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === 'HealthyHostCount')) {
+      expect([logicalId, alarm.DependsOn]).toEqual([logicalId, expect.arrayContaining([expect.stringMatching(/Service/)])]);
+    }
+  });
+
+  test('without alarmEmail the alarms notify nobody; with it, every alarm and its recovery reach the address over SNS', () => {
+    expect(resources(t, 'AWS::SNS::Topic')).toHaveLength(0);
+    for (const [, a] of resources(t, 'AWS::CloudWatch::Alarm')) expect(a.Properties.AlarmActions).toBeUndefined();
+    const [topicId] = only(custom.template, 'AWS::SNS::Topic');
+    custom.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org', TopicArn: { Ref: topicId } });
+    const alarms = resources(custom.template, 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(4);
+    for (const [, a] of alarms) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(a.Properties.OKActions).toEqual([{ Ref: topicId }]);
+    }
+  });
+});
+
 describe('outputs and secrets', () => {
   test('every output the operator tools read exists', () => {
     const outputs = Object.keys(t.findOutputs('*'));

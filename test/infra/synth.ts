@@ -16,6 +16,7 @@ export const CUSTOM_DOMAIN = {
   mqttTlsCertificateArn: 'arn:aws:acm:ap-northeast-1:123456789012:certificate/66666666-7777-8888-9999-000000000000',
   allowedCidrs: ['203.0.113.0/24', '2001:db8::/32'],
   webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/perftool-rate-limit/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+  alarmEmail: 'ops@example.org',
 };
 
 export interface Synthesised {
