@@ -331,14 +331,16 @@ async function writeBatch(
 async function merge(
   client: ClientBase, publishers: readonly PublisherRow[], rejections: readonly RejectedRow[], anyNew: boolean,
 ): Promise<number> {
-  if (!anyNew) return (await client.query<{ rejected: number }>(mergeStatement(false, publishers, rejections))).rows[0].rejected;
+  const run = async (splitNew: boolean) =>
+    (await client.query<{ rejected: number }>(mergeStatement(splitNew, publishers, rejections))).rows[0].rejected;
+  if (!anyNew) return run(false);
   await client.query('SAVEPOINT merge');
   try {
-    return (await client.query<{ rejected: number }>(mergeStatement(true, publishers, rejections))).rows[0].rejected;
+    return await run(true);
   } catch (err) {
     if ((err as { code?: unknown })?.code !== UNIQUE_VIOLATION) throw err;
     await client.query('ROLLBACK TO SAVEPOINT merge');
-    return (await client.query<{ rejected: number }>(mergeStatement(false, publishers, rejections))).rows[0].rejected;
+    return run(false);
   }
 }
 const UNIQUE_VIOLATION = '23505';
