@@ -25,7 +25,7 @@ function parseJsonOr(s: string): unknown {
     return s; // the schema then reports the value as invalid
   }
 }
-const optionalString = (rule: z.ZodString) => z.preprocess((v) => (v === '' || v === null ? undefined : v), rule.optional());
+const optionalString = (rule: z.ZodType<string>) => z.preprocess((v) => (v === '' || v === null ? undefined : v), rule.optional());
 
 const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: 'must be an IPv4 or IPv6 CIDR such as 203.0.113.0/24' });
 const port = int(z.number({ error: 'must be an integer port' }).min(1, 'must be a port 1-65535').max(65535, 'must be a port 1-65535'));
@@ -75,7 +75,7 @@ export const configSchema = z
         ),
     ),
     /** Optional e-mail address the CloudWatch alarms notify (through an SNS topic; AWS asks to confirm it). */
-    alarmEmail: optionalString(z.string().email({ error: 'must be an e-mail address such as ops@example.org' })),
+    alarmEmail: optionalString(z.email({ error: 'must be an e-mail address such as ops@example.org' })),
     dbName: pgIdentifier.default('sensor'),
     dbUser: pgIdentifier.default('sensor'),
     dbInstanceType: z

@@ -85,7 +85,7 @@ export function acknowledgeNagFindings(stack: PerftoolStack): void {
     );
   }
   if (monitoring.topic) {
-    ack(monitoring.topic, 'AwsSolutions-SNS2', 'Alarm notifications carry alarm names and states, no results or secrets; CloudWatch cannot publish to a topic under the AWS-managed SNS key, and a customer key would cost more than the alarms');
+    ack(monitoring.topic, 'AwsSolutions-SNS2', 'Alarm notifications carry alarm names and states, no results or secrets; CloudWatch cannot publish to a topic under the AWS-managed SNS key, and a customer key would need a key policy granting CloudWatch for no gain in secrecy');
   }
   ack(web.distribution, 'AwsSolutions-CFR3', 'Standard logging needs an ACL-enabled bucket; not worth it for a lab viewer');
   ack(web.distribution, 'AwsSolutions-CFR4', 'Without a custom domain CloudFront uses its default certificate, whose TLS policy cannot be raised; with one, TLSv1.2_2021 is set');

@@ -1,5 +1,6 @@
-import { Duration, Size } from 'aws-cdk-lib';
+import { Duration, Size, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -19,8 +20,9 @@ export interface MonitoringProps {
 }
 
 /**
- * Free space below which the results database alarms. Storage autoscaling grows the volume at 10 % free, so this
- * only fires when autoscaling has reached its maximum or cannot keep up.
+ * Free space below which the results database alarms. Storage autoscaling grows the volume at 10 % free (at most
+ * every 6 hours, up to its maximum), so this only fires when autoscaling has reached its maximum or cannot keep up.
+ * At the results' rate (tens of MB a day) 1 GiB still lasts weeks.
  */
 export const DATABASE_FREE_STORAGE_ALARM = Size.gibibytes(1);
 
@@ -38,14 +40,20 @@ export class Monitoring extends Construct {
     const { config, sink, graphql, mqtt, database } = props;
     const fiveMinutes = Duration.minutes(5);
 
+    // Two of three 5-minute periods: a lone failure that its retry repairs (a concurrent delivery of the same
+    // records) does not page anyone; a database that stays unreachable does, within 10 minutes.
     const sinkErrors = sink.function.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }).createAlarm(this, 'SinkErrors', {
-      alarmDescription: 'The results sink failed a batch (database unreachable or a write failing). Lambda retries it; a batch that keeps failing ends in the failed-batches bucket. See the sink log group.',
+      alarmDescription: 'The results sink keeps failing batches (database unreachable or a write failing). Lambda retries them; a batch that keeps failing ends in the failed-batches bucket. See the sink log group.',
       threshold: 1,
-      evaluationPeriods: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    // No healthy target for 5 minutes in a row; created once the service is up, so a first deploy does not alarm.
+    // No healthy target during 5 whole minutes in a row (Maximum 0 each minute): a task replacement, which leaves
+    // NATS without a target for a while (it runs one task, minHealthyPercent 0), rarely lasts that long. Created
+    // once the service is up, so a first deploy does not start with a missing-data alarm. The load balancer level
+    // counts targets in every AZ because cross-zone load balancing is on (NLB: explicitly; ALB: always).
     const noHealthyTask = (alarmId: string, metric: cloudwatch.Metric, what: string, consequence: string) =>
       metric.createAlarm(this, alarmId, {
         alarmDescription: `No healthy ${what} for 5 minutes: ${consequence}. See the service's events and log group.`,
@@ -54,11 +62,11 @@ export class Monitoring extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       });
-    const oneMinuteMinimum = { period: Duration.minutes(1), statistic: cloudwatch.Stats.MINIMUM };
-    const graphqlDown = noHealthyTask('GraphqlUnhealthy', graphql.targetGroup.metrics.healthyHostCount(oneMinuteMinimum),
+    const oneMinuteMaximum = { period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM };
+    const graphqlDown = noHealthyTask('GraphqlUnhealthy', graphql.targetGroup.metrics.healthyHostCount(oneMinuteMaximum),
       'Hasura task behind the GraphQL load balancer', 'the viewer gets no data');
     graphqlDown.node.addDependency(graphql.service);
-    const mqttDown = noHealthyTask('MqttUnhealthy', mqtt.targetGroup.metrics.healthyHostCount(oneMinuteMinimum),
+    const mqttDown = noHealthyTask('MqttUnhealthy', mqtt.targetGroup.metrics.healthyHostCount(oneMinuteMaximum),
       'NATS task behind the MQTT load balancer', 'the Pis cannot measure');
     mqttDown.node.addDependency(mqtt.service);
     const storageLow = database.instance.metricFreeStorageSpace({ period: fiveMinutes, statistic: cloudwatch.Stats.MINIMUM })
@@ -72,6 +80,18 @@ export class Monitoring extends Construct {
 
     if (config.alarmEmail) {
       this.topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'perftool result server alarms', enforceSSL: true });
+      // The TLS-only policy replaces the topic's default one, so CloudWatch needs its own grant (this account's alarms).
+      const { account, region, partition } = Stack.of(this);
+      this.topic.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
+        },
+      }));
       this.topic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
       const notify = new SnsAction(this.topic);
       for (const alarm of this.alarms) {

@@ -87,6 +87,14 @@ describe('configuration', () => {
       { webAclArn: 'arn:aws:wafv2:ap-northeast-1:123456789012:regional/webacl/perftool/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' },
       'invalid configuration perftool:webAclArn = "arn:aws:wafv2:ap-northeast-1:123456789012:regional/webacl/perftool/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee": must be a WAFv2 web ACL ARN of CloudFront scope, arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>',
     ],
+    [
+      { webAclArn: 'arn:aws:wafv2:ap-northeast-1:123456789012:global/webacl/perftool/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' },
+      'invalid configuration perftool:webAclArn = "arn:aws:wafv2:ap-northeast-1:123456789012:global/webacl/perftool/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee": must be a WAFv2 web ACL ARN of CloudFront scope, arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>',
+    ],
+    [
+      { webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/perftool/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' },
+      'invalid configuration perftool:webAclArn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/perftool/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee": must be a WAFv2 web ACL ARN of CloudFront scope, arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>',
+    ],
     [{ alarmEmail: 'ops at example.org' }, 'invalid configuration perftool:alarmEmail = "ops at example.org": must be an e-mail address such as ops@example.org'],
     [{ sinkBatchWindowSeconds: 301 }, 'invalid configuration perftool:sinkBatchWindowSeconds = 301: must be 0-300 seconds'],
     [{ mqttPorts: 1883 }, 'invalid configuration perftool:mqttPorts = 1883: unknown key'],

@@ -440,11 +440,20 @@ describe('monitoring', () => {
       ['AWS/RDS', 'FreeStorageSpace', ['DBInstanceIdentifier']],
     ]));
     expect(alarmMetrics(t)).toHaveLength(4);
-    const [, sinkErrors] = resources(t, 'AWS::CloudWatch::Alarm').find(([, a]) => a.Properties.MetricName === 'Errors')!;
-    expect(sinkErrors.Properties.Dimensions[0].Value).toEqual({ Ref: id(stack.sink.function) });
-    // Health alarms wait for their service, so the first deploy does not alarm while the tasks start.
-    for (const [logicalId, alarm] of resources(t, 'AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === 'HealthyHostCount')) {
-      expect([logicalId, alarm.DependsOn]).toEqual([logicalId, expect.arrayContaining([expect.stringMatching(/Service/)])]);
+    const alarm = (construct: IConstruct) => t.toJSON().Resources[id(construct)];
+    const sinkErrors = alarm(stack.monitoring.alarms[0]);
+    expect(sinkErrors.Properties).toMatchObject({
+      MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: id(stack.sink.function) } }],
+      Statistic: 'Sum', Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 2,
+    });
+    // No healthy target during 5 whole minutes; each health alarm waits for its own service.
+    for (const [index, service] of [[1, stack.graphql.service], [2, stack.mqtt.service]] as const) {
+      const health = alarm(stack.monitoring.alarms[index]);
+      expect(health.Properties).toMatchObject({
+        MetricName: 'HealthyHostCount', Statistic: 'Maximum', Period: 60, Threshold: 1, EvaluationPeriods: 5,
+        ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching',
+      });
+      expect(health.DependsOn).toContain(id(service));
     }
   });
 
@@ -453,6 +462,17 @@ describe('monitoring', () => {
     for (const [, a] of resources(t, 'AWS::CloudWatch::Alarm')) expect(a.Properties.AlarmActions).toBeUndefined();
     const [topicId] = only(custom.template, 'AWS::SNS::Topic');
     custom.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org', TopicArn: { Ref: topicId } });
+    // The TLS-only topic policy replaces the default one: CloudWatch must be allowed to publish, and only this
+    // account's alarms.
+    const [, policy] = only(custom.template, 'AWS::SNS::TopicPolicy');
+    const statements = policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>;
+    expect(statements).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      expect.objectContaining({
+        Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'cloudwatch.amazonaws.com' }, Resource: { Ref: topicId },
+        Condition: expect.objectContaining({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+      }),
+    ]));
     const alarms = resources(custom.template, 'AWS::CloudWatch::Alarm');
     expect(alarms).toHaveLength(4);
     for (const [, a] of alarms) {
@@ -510,8 +530,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   test('every acknowledgement carries a specific reason', () => {
-    const acks = defaults.stack.node
-      .findAll()
+    const acks = [...defaults.stack.node.findAll(), ...custom.stack.node.findAll()]
       .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules').flatMap((m) => Object.entries(m.data as Record<string, string>)))
       // CDK itself acknowledges a few CloudFormation-Validate rules on generated resources.
       .filter(([ruleId]) => ruleId.includes('AwsSolutions'));
