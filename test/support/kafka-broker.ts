@@ -39,6 +39,11 @@ export interface KafkaBroker {
    * configuration revision by rolling its brokers. Kafka reads this authorizer setting only at start-up.
    */
   applyLockedConfiguration(): Promise<void>;
+  /**
+   * Gives a user a new SCRAM-SHA-512 password through the Admin API (AlterUserScramCredentials, as the broker's
+   * super user), as MSK does when the user's AmazonMSK_* secret gets a new value.
+   */
+  setPassword(role: KafkaUserRole, password: string): Promise<void>;
   /** kafkajs settings for a user (TLS trusting the test CA). */
   kafkaConfig(user: ScramUser, clientId?: string): KafkaConfig;
   /** What the broker printed lately (for failure messages). */
@@ -216,6 +221,31 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
       allowEveryone = false;
       writeProperties();
       await launch();
+    },
+    async setPassword(role, password) {
+      if (/[,\]=]/.test(password)) throw new Error('kafka-configs cannot pass a SCRAM password containing "," "]" or "="');
+      const clientProperties = join(dir, 'broker-client.properties');
+      writeFileSync(
+        clientProperties,
+        [
+          'security.protocol=SASL_SSL',
+          'sasl.mechanism=SCRAM-SHA-512',
+          `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=${jaasQuote(BROKER_USER)} password=${jaasQuote(brokerPassword)};`,
+          'ssl.truststore.type=PEM',
+          `ssl.truststore.location=${caFile}`,
+          '',
+        ].join('\n'),
+        { mode: 0o600 },
+      );
+      const args = ['kafka.admin.ConfigCommand', '--bootstrap-server', `${HOST}:${port}`, '--command-config', clientProperties, '--alter', '--entity-type', 'users', '--entity-name', users[role].username];
+      await new Promise<void>((resolve, reject) => {
+        const proc = spawn('java', [...jvm, ...args, '--add-config', `SCRAM-SHA-512=[password=${password}]`], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        proc.stdout.on('data', (d) => (out += d));
+        proc.stderr.on('data', (d) => (out += d));
+        proc.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kafka-configs --alter (SCRAM password of ${users[role].username}) exited ${code}:\n${out}`))));
+      });
+      users[role] = { ...users[role], password };
     },
     kafkaConfig: (user, clientId = 'perftool-test') => ({
       clientId,
