@@ -45,11 +45,11 @@ let pg: Client;
 
 const sink = (event: MSKEvent) => withEnv(db.env, () => sinkHandler(event));
 
-async function produce(values: Buffer[], partition = 0): Promise<number[]> {
+async function produce(values: Buffer[], partition = 0, headers?: Record<string, string>): Promise<number[]> {
   const producer = new Kafka(broker.kafkaConfig(broker.users.pi)).producer();
   await producer.connect();
   try {
-    const [meta] = await producer.send({ topic: TOPIC, acks: -1, messages: values.map((value) => ({ value, partition })) });
+    const [meta] = await producer.send({ topic: TOPIC, acks: -1, messages: values.map((value) => ({ value, partition, headers })) });
     return values.map((_, i) => Number(meta.baseOffset) + i);
   } finally {
     await producer.disconnect();
@@ -115,7 +115,9 @@ describe('emulated MSK event source mapping → sink → PostgreSQL', () => {
   it('delivers events shaped as Lambda delivers them, and the vector record becomes its perftool row', async () => {
     const vector = mskEventVector();
     const vectorRecord = Object.values(vector.records)[0][0];
-    const [offset] = await produce([Buffer.from(vectorRecord.value, 'base64')]);
+    const before = Date.now();
+    const [offset] = await produce([Buffer.from(vectorRecord.value, 'base64')], 0, { 'trace-id': 'é1' });
+    const after = Date.now();
     source = await start();
     await source.committed(0, offset);
 
@@ -124,7 +126,11 @@ describe('emulated MSK event source mapping → sink → PostgreSQL', () => {
     expect(key).toBe(`${TOPIC}-0`);
     const record = records.find((r) => r.offset === offset)!;
     expect(Object.keys(record).sort()).toEqual(['headers', 'offset', 'partition', 'timestamp', 'timestampType', 'topic', 'value']);
-    expect(record).toMatchObject({ topic: TOPIC, partition: 0, timestampType: 'CREATE_TIME', value: vectorRecord.value, headers: [] });
+    // Header values as the list of their bytes ("é" is two bytes in UTF-8).
+    expect(record).toMatchObject({ topic: TOPIC, partition: 0, timestampType: 'CREATE_TIME', value: vectorRecord.value, headers: [{ 'trace-id': [0xc3, 0xa9, 0x31] }] });
+    // CREATE_TIME: the producer's clock when it sent the record.
+    expect(record.timestamp).toBeGreaterThanOrEqual(before);
+    expect(record.timestamp).toBeLessThanOrEqual(after);
     expect(source.events[0]).toMatchObject({ eventSource: 'aws:kafka', bootstrapServers: broker.bootstrapBrokers });
 
     const row = await pg.query(`SELECT "timestamp"::text AS ts, publisher, reader_bytes_rate, writer_bytes_rate FROM perftool p

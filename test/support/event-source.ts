@@ -115,11 +115,11 @@ export async function startEventSource(opts: EventSourceOptions): Promise<Runnin
   return {
     events,
     errors,
-    committed: (partition, offset, timeoutMs = 30_000) =>
+    committed: (partition, offset, timeoutMs = 60_000) =>
       waitFor(`commit of partition ${partition} offset ${offset}`, () => (committedUpTo.get(partition) ?? -1) >= offset, timeoutMs, () =>
         `committed ${JSON.stringify([...committedUpTo])}, ${events.length} events, ${errors.length} handler errors${errors.length ? `: ${String(errors[errors.length - 1])}` : ''}`,
       ),
-    crashed: async (timeoutMs = 30_000) => {
+    crashed: async (timeoutMs = 60_000) => {
       await waitFor('the emulated crash', () => crashEvent !== undefined, timeoutMs, () => `${events.length} events`);
       return crashEvent!;
     },

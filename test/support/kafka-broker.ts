@@ -36,7 +36,8 @@ export interface KafkaBroker {
   readonly startupMs: number[];
   /**
    * Applies the Locked configuration (allow.everyone.if.no.acl.found=false) by restarting the broker, as MSK applies a
-   * configuration revision by rolling its brokers. Kafka reads this authorizer setting only at start-up.
+   * configuration revision by rolling its brokers. A restart, not a dynamic config change: Kafka's
+   * StandardAuthorizer is not Reconfigurable, so it reads allow.everyone.if.no.acl.found only when it starts.
    */
   applyLockedConfiguration(): Promise<void>;
   /**
