@@ -120,6 +120,8 @@ async function consume(user: ScramUser, groupId: string, topic: string, until: (
     groupId,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
+    // Short fetch waits, so disconnecting does not wait out a long poll.
+    maxWaitTimeInMs: 250,
   });
   const messages: KafkaMessage[] = [];
   try {

@@ -75,7 +75,7 @@ const waitFor = async (what: string, done: () => boolean, timeoutMs: number, det
 export async function startEventSource(opts: EventSourceOptions): Promise<RunningEventSource> {
   const bootstrapServers = opts.kafka.brokers.toString();
   const eventSourceArn = opts.eventSourceArn ?? 'arn:aws:kafka:us-east-1:123456789012:cluster/perftool-test/00000000-0000-0000-0000-000000000000-1';
-  const consumer: Consumer = new Kafka(opts.kafka).consumer({ groupId: opts.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  const consumer: Consumer = new Kafka(opts.kafka).consumer({ groupId: opts.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 250 });
   const events: MSKEvent[] = [];
   const errors: unknown[] = [];
   const committedUpTo = new Map<number, number>();
