@@ -45,11 +45,11 @@ let pg: Client;
 
 const sink = (event: MSKEvent) => withEnv(db.env, () => sinkHandler(event));
 
-async function produce(values: Buffer[], partition = 0, headers?: Record<string, string>): Promise<number[]> {
+async function produce(values: Buffer[], partition = 0, extra: { key?: string; headers?: Record<string, string> } = {}): Promise<number[]> {
   const producer = new Kafka(broker.kafkaConfig(broker.users.pi)).producer();
   await producer.connect();
   try {
-    const [meta] = await producer.send({ topic: TOPIC, acks: -1, messages: values.map((value) => ({ value, partition, headers })) });
+    const [meta] = await producer.send({ topic: TOPIC, acks: -1, messages: values.map((value) => ({ value, partition, ...extra })) });
     return values.map((_, i) => Number(meta.baseOffset) + i);
   } finally {
     await producer.disconnect();
@@ -116,7 +116,7 @@ describe('emulated MSK event source mapping → sink → PostgreSQL', () => {
     const vector = mskEventVector();
     const vectorRecord = Object.values(vector.records)[0][0];
     const before = Date.now();
-    const [offset] = await produce([Buffer.from(vectorRecord.value, 'base64')], 0, { 'trace-id': 'é1' });
+    const [offset] = await produce([Buffer.from(vectorRecord.value, 'base64')], 0, { key: 'pi-lab-1', headers: { 'trace-id': 'é1' } });
     const after = Date.now();
     source = await start();
     await source.committed(0, offset);
@@ -125,9 +125,16 @@ describe('emulated MSK event source mapping → sink → PostgreSQL', () => {
     const [key, records] = delivered.find(([, rs]) => rs.some((r) => r.offset === offset))!;
     expect(key).toBe(`${TOPIC}-0`);
     const record = records.find((r) => r.offset === offset)!;
-    expect(Object.keys(record).sort()).toEqual(['headers', 'offset', 'partition', 'timestamp', 'timestampType', 'topic', 'value']);
-    // Header values as the list of their bytes ("é" is two bytes in UTF-8).
-    expect(record).toMatchObject({ topic: TOPIC, partition: 0, timestampType: 'CREATE_TIME', value: vectorRecord.value, headers: [{ 'trace-id': [0xc3, 0xa9, 0x31] }] });
+    expect(Object.keys(record).sort()).toEqual(['headers', 'key', 'offset', 'partition', 'timestamp', 'timestampType', 'topic', 'value']);
+    // Key and value in base64, header values as the list of their bytes ("é" is two bytes in UTF-8).
+    expect(record).toMatchObject({
+      topic: TOPIC,
+      partition: 0,
+      timestampType: 'CREATE_TIME',
+      key: Buffer.from('pi-lab-1').toString('base64'),
+      value: vectorRecord.value,
+      headers: [{ 'trace-id': [0xc3, 0xa9, 0x31] }],
+    });
     // CREATE_TIME: the producer's clock when it sent the record.
     expect(record.timestamp).toBeGreaterThanOrEqual(before);
     expect(record.timestamp).toBeLessThanOrEqual(after);

@@ -162,6 +162,10 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     log = [];
     const proc = spawn('java', [...jvm, 'kafka.Kafka', propertiesFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
+    // A test process that dies without stop() must not leave the JVM behind.
+    const killOnExit = () => proc.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    proc.once('exit', () => process.removeListener('exit', killOnExit));
     let ready: () => void;
     let failed: (e: Error) => void;
     const readyPromise = new Promise<void>((resolve, reject) => ((ready = resolve), (failed = reject)));
