@@ -8,6 +8,7 @@ import type { KafkaConfig } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import { BOOTSTRAP_BROKER_PROPERTIES, KAFKA_USERS, KafkaUserRole, renderLockedBrokerProperties } from '../../lib/kafka-properties';
 import { freePort } from './nats-server';
+import { requireProgram } from './prerequisites';
 import { kafkaClasspath } from './test-deps';
 
 /** The broker's own principal: the only super user, as on MSK (whose operators are not Kafka users at all). */
@@ -88,6 +89,8 @@ const jaasQuote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"
  * applyLockedConfiguration(). The controller listener is internal (loopback, SASL/PLAIN for the broker alone).
  */
 export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
+  requireProgram('java', 'Java 17+ (runs the Kafka broker)', 'sudo apt-get install -y openjdk-17-jre-headless');
+  requireProgram('openssl', 'OpenSSL (makes the broker\'s test CA)', 'sudo apt-get install -y openssl');
   const classpath = kafkaClasspath();
   const dir = mkdtempSync(join(tmpdir(), 'perftool-kafka-'));
   const { caFile, keystoreFile } = makeCertificates(dir);

@@ -12,6 +12,9 @@ cd "$(dirname "$0")/../.."
 CACHE="${PERFTOOL_TEST_CACHE:-$HOME/.cache/perftool-test}"
 PYTHON="${PERFTOOL_TEST_PYTHON:-python3}"
 mkdir -p "$CACHE"
+need() { command -v "$1" >/dev/null || { echo "setup-test-deps: $1 is missing; install it with: sudo apt-get install -y $2" >&2; exit 1; }; }
+need mvn maven
+need "$PYTHON" python3-venv
 
 # First 16 hex digits of the file's SHA-256 (test-deps.ts: pinKey).
 pin_key() { sha256sum "$1" | cut -c1-16; }
