@@ -26,7 +26,8 @@ kafka_jars() {
   [ -f "$dir/.complete" ] && return 0
   echo "setup-test-deps: Kafka jars from $pom -> $dir"
   rm -rf "$dir"
-  mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir/libs"
+  # Maven's console library prints colour resets even with colour off: strip them (errors still show).
+  mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir/libs" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
   touch "$dir/.complete"
 }
 
