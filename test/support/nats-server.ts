@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MQTT_PASSWORD_ENV, MQTT_USERNAME, NATS_START_COMMAND } from '../../lib/nats-config';
+import { requireProgram } from './prerequisites';
 
 // Debian installs nats-server in /usr/sbin, which a non-root PATH may lack.
 export const NATS_SERVER_BIN =
@@ -75,6 +76,7 @@ export async function startNatsServer(
   ports: { host: string; mqttPort: number; monitorPort: number; dir?: string; mqttPassword?: string },
   timeoutMs = 20000,
 ): Promise<RunningNatsServer> {
+  requireProgram(NATS_SERVER_BIN, 'nats-server (the MQTT tests need it)', 'sudo apt-get install -y nats-server');
   const dir = ports.dir ?? (await mkdtemp(join(tmpdir(), 'perftool-nats-')));
   const password = ports.mqttPassword ?? TEST_MQTT_PASSWORD;
   const child = spawn('/bin/sh', ['-c', NATS_START_COMMAND], {
