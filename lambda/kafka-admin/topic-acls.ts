@@ -25,23 +25,44 @@ const allow = (user: string, resourceType: AclResourceTypes, resourceName: strin
 });
 
 /**
+ * What Lambda's MSK event source mapping does on the cluster, as AWS lists it for IAM authentication (Lambda
+ * developer guide, "Configuring Amazon MSK event sources": kafka-cluster:Connect, DescribeGroup, AlterGroup,
+ * DescribeTopic, ReadData, DescribeClusterDynamicConfiguration), and the Kafka ACL each one is under SASL/SCRAM
+ * (MSK's IAM access control maps its actions to these operations). Connect has no ACL: with SCRAM, connecting is
+ * authenticating. AlterGroup covers joining the group and committing offsets, which Kafka authorizes as READ.
+ */
+export const EVENT_SOURCE_MAPPING_ACLS: Record<string, { resourceType: AclResourceTypes; operation: AclOperationTypes } | 'authentication'> = {
+  'kafka-cluster:Connect': 'authentication',
+  'kafka-cluster:DescribeGroup': { resourceType: AclResourceTypes.GROUP, operation: AclOperationTypes.DESCRIBE },
+  'kafka-cluster:AlterGroup': { resourceType: AclResourceTypes.GROUP, operation: AclOperationTypes.READ },
+  'kafka-cluster:DescribeTopic': { resourceType: AclResourceTypes.TOPIC, operation: AclOperationTypes.DESCRIBE },
+  'kafka-cluster:ReadData': { resourceType: AclResourceTypes.TOPIC, operation: AclOperationTypes.READ },
+  'kafka-cluster:DescribeClusterDynamicConfiguration': { resourceType: AclResourceTypes.CLUSTER, operation: AclOperationTypes.DESCRIBE_CONFIGS },
+};
+
+/** The Kafka name of the resource an ACL of this type names (the cluster has one fixed name). */
+function resourceNameFor(spec: TopicSpec, resourceType: AclResourceTypes): string {
+  if (resourceType === AclResourceTypes.TOPIC) return spec.topic;
+  if (resourceType === AclResourceTypes.GROUP) return spec.consumerGroup;
+  return 'kafka-cluster';
+}
+
+/**
  * Least privilege once allow.everyone.if.no.acl.found=false: the Pi writes the result topic, the sink reads it
- * with its consumer group, the admin keeps managing topics and ACLs. No CLUSTER_ACTION (MSK replication needs none).
+ * with its consumer group (everything the event source mapping does), the admin keeps managing topics and ACLs.
+ * No CLUSTER_ACTION (MSK replication needs none).
  */
 export function aclsFor(spec: TopicSpec): AclEntry[] {
   const { TOPIC, GROUP, CLUSTER } = AclResourceTypes;
-  const { READ, WRITE, DESCRIBE, CREATE, ALTER, ALL, IDEMPOTENT_WRITE, DESCRIBE_CONFIGS } = AclOperationTypes;
+  const { WRITE, DESCRIBE, CREATE, ALTER, ALL, IDEMPOTENT_WRITE } = AclOperationTypes;
+  const eventSourceMapping = Object.values(EVENT_SOURCE_MAPPING_ACLS).flatMap((acl) =>
+    acl === 'authentication' ? [] : [allow(spec.consumerUser, acl.resourceType, resourceNameFor(spec, acl.resourceType), acl.operation)],
+  );
   return [
     allow(spec.producerUser, TOPIC, spec.topic, WRITE),
     allow(spec.producerUser, TOPIC, spec.topic, DESCRIBE),
     allow(spec.producerUser, CLUSTER, 'kafka-cluster', IDEMPOTENT_WRITE),
-    allow(spec.consumerUser, TOPIC, spec.topic, READ),
-    allow(spec.consumerUser, TOPIC, spec.topic, DESCRIBE),
-    allow(spec.consumerUser, GROUP, spec.consumerGroup, READ),
-    allow(spec.consumerUser, GROUP, spec.consumerGroup, DESCRIBE),
-    // The event source mapping reads the cluster's dynamic configuration (the SCRAM twin of
-    // kafka-cluster:DescribeClusterDynamicConfiguration in the IAM-auth permission list).
-    allow(spec.consumerUser, CLUSTER, 'kafka-cluster', DESCRIBE_CONFIGS),
+    ...eventSourceMapping,
     allow(spec.adminUser, CLUSTER, 'kafka-cluster', DESCRIBE),
     allow(spec.adminUser, CLUSTER, 'kafka-cluster', CREATE),
     allow(spec.adminUser, CLUSTER, 'kafka-cluster', ALTER),

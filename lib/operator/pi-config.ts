@@ -130,10 +130,35 @@ export function renderRunnerEnv(services: PiServices, settings: RunnerSettings, 
     ['PERFTOOL_NUM_SAMPLES', String(settings.numSamples)],
     ['PERFTOOL_PAYLOAD_SIZE', String(settings.payloadSize)],
     ...serviceEnv('PERF_TGT_', services[TARGET_SERVICE]),
-    ...serviceEnv('PERF_RST_', services[RESULT_SERVICE]),
+    ...serviceEnv('PERF_RST_', runnerResultParams(services[RESULT_SERVICE])),
   ];
   const lines = [...header.split('\n').map((l) => `# ${l}`), ...entries.map(([k, v]) => envLine(k, v))];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The result service as the runner's environment can carry it. The runner turns every value into a number or a
+ * string, never a boolean, and SINETStream's Kafka plugin fails on `tls: "true"`; `security_protocol: SASL_SSL`
+ * already gives TLS with the system's CA store, so `tls` stays out. A value the runner would turn into a number
+ * (kafka-python needs strings) is refused, naming the variable but not the value (it may be the password).
+ */
+function runnerResultParams(params: ServiceParams): ServiceParams {
+  const { tls: _tls, ...rest } = params;
+  if (rest.security_protocol !== 'SASL_SSL') throw new OperatorError('the runner env file needs security_protocol SASL_SSL to keep TLS without `tls`');
+  for (const [key, value] of Object.entries(rest)) {
+    if (typeof value === 'string' && runnerReadsAsNumber(value)) {
+      throw new OperatorError(`PERF_RST_${key.toUpperCase()} would reach SINETStream as a number (the runner converts numeric text); use ${SINETSTREAM_CONFIG_FILE} instead`);
+    }
+  }
+  return rest;
+}
+
+/** Whether the runner's conversion (Python `float()` for text with a dot, else `int()`) makes a number of `text`. */
+export function runnerReadsAsNumber(text: string): boolean {
+  // Python accepts any Unicode decimal digit, `_` between digits and surrounding whitespace.
+  const digits = String.raw`\p{Nd}+(?:_\p{Nd}+)*`;
+  if (text.includes('.')) return new RegExp(String.raw`^\s*[+-]?(?:${digits}\.(?:${digits})?|\.${digits})(?:[eE][+-]?${digits})?\s*$`, 'u').test(text);
+  return new RegExp(String.raw`^\s*[+-]?${digits}\s*$`, 'u').test(text);
 }
 
 export interface PiConfigFiles {

@@ -12,6 +12,9 @@ cd "$(dirname "$0")/../.."
 CACHE="${PERFTOOL_TEST_CACHE:-$HOME/.cache/perftool-test}"
 PYTHON="${PERFTOOL_TEST_PYTHON:-python3}"
 mkdir -p "$CACHE"
+need() { command -v "$1" >/dev/null || { echo "setup-test-deps: $1 is missing; install it with: sudo apt-get install -y $2" >&2; exit 1; }; }
+need mvn maven
+need "$PYTHON" python3-venv
 
 # First 16 hex digits of the file's SHA-256 (test-deps.ts: pinKey).
 pin_key() { sha256sum "$1" | cut -c1-16; }
@@ -23,7 +26,8 @@ kafka_jars() {
   [ -f "$dir/.complete" ] && return 0
   echo "setup-test-deps: Kafka jars from $pom -> $dir"
   rm -rf "$dir"
-  mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir/libs"
+  # Maven's console library prints colour resets even with colour off: strip them (errors still show).
+  mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir/libs" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
   touch "$dir/.complete"
 }
 
