@@ -123,13 +123,18 @@ export function serviceEnv(prefix: string, params: ServiceParams): [string, stri
 
 /** The env file the original Pi runner reads (NAME, SCHEDULE, PERFTOOL_*, PERF_TGT_*, PERF_RST_*). */
 export function renderRunnerEnv(services: PiServices, settings: RunnerSettings, header: string): string {
+  const targetEnv = serviceEnv('PERF_TGT_', services[TARGET_SERVICE]);
+  // paho-mqtt needs text (the MQTT password above all): refuse what the runner would turn into a number.
+  for (const [key, value] of targetEnv) {
+    if (runnerReadsAsNumber(value)) throw new OperatorError(`${key} would reach SINETStream as a number (the runner converts numeric text); use ${SINETSTREAM_CONFIG_FILE} instead`);
+  }
   const entries: [string, string][] = [
     ['NAME', settings.name],
     ['SCHEDULE', settings.schedule],
     ['PERFTOOL_OUTPUT_COUNT', String(settings.outputCount)],
     ['PERFTOOL_NUM_SAMPLES', String(settings.numSamples)],
     ['PERFTOOL_PAYLOAD_SIZE', String(settings.payloadSize)],
-    ...serviceEnv('PERF_TGT_', services[TARGET_SERVICE]),
+    ...targetEnv,
     ...serviceEnv('PERF_RST_', runnerResultParams(services[RESULT_SERVICE])),
   ];
   const lines = [...header.split('\n').map((l) => `# ${l}`), ...entries.map(([k, v]) => envLine(k, v))];

@@ -15,9 +15,28 @@ import { runPython } from '../support/venv-python';
  * config), against the real nats-server started exactly as the ECS task starts it, with the files pi-config writes.
  */
 
-/** The Pi's MQTT password: characters YAML, env files, the runner's conversion or NATS's config language could eat. */
+/**
+ * The Pi's MQTT password: characters YAML, env files, the runner's conversion or NATS's config language could eat.
+ * The single quote is tried separately: the env file cannot carry it (pi-config refuses it), which is one reason the
+ * generated password is letters and digits only.
+ */
 const PI_MQTT_PASSWORD = `p$a.s-s#w-rd`;
+const QUOTE_PASSWORD = `p$a.s-s'w#rd`;
 const MESSAGES = 50;
+
+/**
+ * The runner's start (original runner's scripts/parseargs.py), reproduced in test/support/python: .env.perftool as
+ * docker compose passes it, PERF_TGT_* turned into the perf-target service, written to .sinetstream_config.yml.
+ */
+const RUNNER_ENV_TO_CONFIG = `
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from perftool_result_writer import compose_env_file, runner_service
+service = runner_service(compose_env_file(Path('${RUNNER_ENV_FILE}').read_text()), prefix='PERF_TGT_')
+Path('${SINETSTREAM_CONFIG_FILE}').write_text(json.dumps({sys.argv[1]: service}))
+`;
+const PYTHON_SUPPORT = join(__dirname, '..', 'support', 'python');
 
 /** Reader thread + writer as perftool's sync mode; prints what the reader got and both plugins' QoS. */
 const EXCHANGE = `
@@ -116,26 +135,58 @@ describe.each(SINETSTREAM_VERSIONS)('SINETStream %s MQTT client through the depl
     await server?.stop();
   });
 
-  async function exchangeWith(config: string): Promise<Exchange> {
-    const before = await storedQos1Publishes(server);
+  /** Runs the exchange in a directory holding only `file` (as on the Pi); an env file goes through the runner first. */
+  async function exchangeWith(file: typeof SINETSTREAM_CONFIG_FILE | typeof RUNNER_ENV_FILE, text: string, broker = server): Promise<Exchange> {
+    const before = await storedQos1Publishes(broker);
     const result = await runPython<Exchange>({
       venv,
-      script: EXCHANGE,
-      args: [TARGET_SERVICE, String(MESSAGES)],
-      files: { [SINETSTREAM_CONFIG_FILE]: config },
+      script: file === RUNNER_ENV_FILE ? RUNNER_ENV_TO_CONFIG + EXCHANGE : EXCHANGE,
+      args: [TARGET_SERVICE, String(MESSAGES), PYTHON_SUPPORT],
+      files: { [file]: text },
       timeoutMs: 90_000,
     });
     expect(result.errors).toEqual([]);
     expect(result.received).toEqual(Array.from({ length: MESSAGES }, (_, i) => `m-${i}`));
     expect({ writerQos: result.writerQos, readerQos: result.readerQos }).toEqual({ writerQos: 1, readerQos: 1 });
     // The broker saw them as QoS 1 publishes (the probes come on top).
-    expect((await storedQos1Publishes(server)) - before).toBeGreaterThanOrEqual(MESSAGES);
+    expect((await storedQos1Publishes(broker)) - before).toBeGreaterThanOrEqual(MESSAGES);
     return result;
   }
 
   test(`${SINETSTREAM_CONFIG_FILE}: a MessageWriter and a MessageReader exchange every message at QoS 1 (AT_LEAST_ONCE)`, async () => {
     expect(files[SINETSTREAM_CONFIG_FILE]).toContain('consistency: "AT_LEAST_ONCE"');
-    await exchangeWith(files[SINETSTREAM_CONFIG_FILE]);
+    await exchangeWith(SINETSTREAM_CONFIG_FILE, files[SINETSTREAM_CONFIG_FILE]);
+  });
+
+  test(`${RUNNER_ENV_FILE} through the runner's conversion: the same`, async () => {
+    expect(files[RUNNER_ENV_FILE]).toContain('PERF_TGT_CONSISTENCY=AT_LEAST_ONCE');
+    await exchangeWith(RUNNER_ENV_FILE, files[RUNNER_ENV_FILE]);
+  });
+
+  test(`a password with a single quote works in ${SINETSTREAM_CONFIG_FILE}; pi-config refuses to put it in ${RUNNER_ENV_FILE}`, async () => {
+    const s = await testServerSettings();
+    const quoteServer = await startNatsServer(renderNatsConfig({ ...s, serverName: 'quote' }), { ...s, mqttPassword: QUOTE_PASSWORD });
+    try {
+      const config = files[SINETSTREAM_CONFIG_FILE]
+        .replace(JSON.stringify(PI_MQTT_PASSWORD), JSON.stringify(QUOTE_PASSWORD))
+        .replace(/brokers: "127\.0\.0\.1:\d+"/, `brokers: "${s.host}:${s.mqttPort}"`);
+      expect(config).toContain(`brokers: "${s.host}:${s.mqttPort}"`);
+      await exchangeWith(SINETSTREAM_CONFIG_FILE, config, quoteServer);
+    } finally {
+      await quoteServer.stop();
+    }
+
+    const aws = mockDeployedStack({ mqttPassword: QUOTE_PASSWORD });
+    const outDir = await mkdtemp(join(tmpdir(), 'pi-config-quote-'));
+    try {
+      const out = captureIo();
+      expect(await piConfigMain(['--out-dir', outDir], out.io, aws.clients)).toBe(1);
+      expect(out.stderrLines()).toEqual([expect.stringMatching(/^pi-config: error: PERF_TGT_USERNAME_PW_SET__PASSWORD contains a quote/)]);
+      expect(out.stderr).not.toContain(QUOTE_PASSWORD);
+    } finally {
+      aws.restore();
+      await rm(outDir, { recursive: true, force: true });
+    }
   });
 
   test('the same file with another password, or without the login, is refused when the writer opens', async () => {

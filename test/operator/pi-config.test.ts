@@ -166,6 +166,15 @@ describe('npm run pi-config', () => {
     });
   });
 
+  test('a numeric MQTT password, which the runner would pass to paho-mqtt as a number, is refused without echoing it; no files', async () => {
+    aws = mockDeployedStack({ mqttPassword: '20261206.5' });
+    const { code, stderrLines, stderr } = await run([]);
+    expect(code).toBe(1);
+    expect(stderrLines()).toEqual([expect.stringMatching(/^pi-config: error: PERF_TGT_USERNAME_PW_SET__PASSWORD would reach SINETStream as a number/)]);
+    expect(stderr).not.toContain('20261206.5');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   test('no permission to read the MQTT secret is one clear line naming that secret, and no files', async () => {
     aws = mockDeployedStack();
     aws.secretsManager.on(GetSecretValueCommand, { SecretId: OUTPUTS.PiMqttSecretArn }).rejects(awsError('AccessDeniedException', 'not authorized'));
