@@ -60,6 +60,7 @@ export function acknowledgeNagFindings(stack: PerftoolStack): void {
     ack(secret, 'AwsSolutions-SMG4', 'SASL/SCRAM password shared with Raspberry Pis configured by hand; rotation would break them silently. Rotate by re-running pi-config.');
   }
   ack(database.instance.node.findChild('Secret'), 'AwsSolutions-SMG4', 'Hasura reads the password only at task start; rotation would need a service restart. Operators rotate with a redeploy.');
+  ack(mqtt.piSecret, 'AwsSolutions-SMG4', 'MQTT password shared with Raspberry Pis configured by hand and read by NATS at task start; rotation would break them silently. Rotate by hand, then redeploy and re-run pi-config.');
   ack(graphql.adminSecret, 'AwsSolutions-SMG4', 'Hasura reads the admin secret at task start; rotation needs a service restart, done by operators.');
 
   // Network exposure by design.
@@ -70,7 +71,7 @@ export function acknowledgeNagFindings(stack: PerftoolStack): void {
   ack(mqtt.loadBalancer, 'AwsSolutions-ELB2', 'Access logs of the MQTT test traffic have no value and cost per byte; NATS logs connections itself');
   ack(graphql.loadBalancer, 'AwsSolutions-ELB2', 'Internal ALB reached only through CloudFront; the distribution is the place for request logs');
   ack(stack.node.findChild('Containers'), 'AwsSolutions-ECS4', 'Container Insights is billed per metric; the two single-task services log to CloudWatch Logs');
-  ack(mqtt.node.findChild('Task'), 'AwsSolutions-ECS2', 'The only environment variable is the NATS configuration text, which holds no secret');
+  ack(mqtt.node.findChild('Task'), 'AwsSolutions-ECS2', 'The only environment variable is the NATS configuration text, which holds no secret (the MQTT password comes from Secrets Manager)');
   ack(graphql.node.findChild('Task'), 'AwsSolutions-ECS2', 'Environment holds Hasura settings only; the admin secret and database credentials come from Secrets Manager');
   ack(database.instance, 'AwsSolutions-RDS3', 'Single-AZ db.t4g.micro keeps a lab deployment affordable; backups and deletion protection guard the data');
   ack(database.instance, 'AwsSolutions-RDS11', 'Port obscurity adds nothing: the instance is in isolated subnets and admits only the app security groups');

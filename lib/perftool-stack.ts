@@ -57,6 +57,7 @@ export class PerftoolStack extends Stack {
     output('ResultTopic', config.resultTopic, 'Kafka topic of the perftool results');
     output('TargetTopic', config.targetTopic, 'MQTT topic perftool measures (the viewer default perftool name)');
     output('PiScramSecretArn', this.kafka.userSecrets.pi.secretArn, 'Secrets Manager secret with the Pi SASL/SCRAM username and password');
+    output('PiMqttSecretArn', this.mqtt.piSecret.secretArn, 'Secrets Manager secret with the Pi MQTT username and password');
     output('HasuraAdminSecretArn', this.graphql.adminSecret.secretArn, 'Hasura admin secret (operators only)');
 
     acknowledgeNagFindings(this);

@@ -1,12 +1,13 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PerftoolConfig } from '../config';
 import { NATS_IMAGE } from '../images';
-import { NATS_START_COMMAND, renderNatsConfig } from '../nats-config';
+import { MQTT_PASSWORD_ENV, MQTT_USERNAME, NATS_START_COMMAND, renderNatsConfig } from '../nats-config';
 import { ownedLogGroup } from './log-group';
 import { Network } from './network';
 import { peerFor } from './peers';
@@ -29,6 +30,8 @@ export class MqttTarget extends Construct {
   readonly targetGroup: elbv2.NetworkTargetGroup;
   /** host:port the Pi's perftool uses as its MQTT target. */
   readonly endpoint: string;
+  /** JSON {username, password} of the MQTT user the Pi logs in as; NATS refuses every other client. */
+  readonly piSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: MqttTargetProps) {
     super(scope, id);
@@ -39,6 +42,20 @@ export class MqttTarget extends Construct {
       monitorPort: NATS_MONITOR_PORT,
       serverName: `${Stack.of(this).stackName}-nats`.replace(/[^A-Za-z0-9_-]/g, '-'),
       storeDir: NATS_STORE_DIR,
+    });
+
+    this.piSecret = new secretsmanager.Secret(this, 'PiSecret', {
+      description: 'MQTT username and password of the Raspberry Pi perftool runner (NATS refuses anonymous MQTT clients)',
+      removalPolicy: RemovalPolicy.DESTROY,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: MQTT_USERNAME }),
+        generateStringKey: 'password',
+        // Letters and digits only, at least one letter of each case: nothing for a Pi file or the runner to
+        // reinterpret (the runner turns a value that parses as a number into one). Longer makes up for the alphabet.
+        excludePunctuation: true,
+        requireEachIncludedType: true,
+        passwordLength: 40,
+      },
     });
 
     const task = new ecs.FargateTaskDefinition(this, 'Task', {
@@ -52,6 +69,8 @@ export class MqttTarget extends Construct {
       entryPoint: ['/bin/sh', '-c'],
       command: [NATS_START_COMMAND],
       environment: { NATS_CONFIG: natsConfig },
+      // Resolved by ECS at task start; the template holds only the secret's ARN.
+      secrets: { [MQTT_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(this.piSecret, 'password') },
       portMappings: [
         { containerPort: config.mqttPort, protocol: ecs.Protocol.TCP, name: 'mqtt' },
         { containerPort: NATS_MONITOR_PORT, protocol: ecs.Protocol.TCP, name: 'monitor' },

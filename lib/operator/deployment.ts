@@ -14,6 +14,7 @@ export const STACK_OUTPUT_KEYS = [
   'ResultTopic',
   'TargetTopic',
   'PiScramSecretArn',
+  'PiMqttSecretArn',
 ] as const;
 
 export type StackOutputs = Record<(typeof STACK_OUTPUT_KEYS)[number], string>;
@@ -31,6 +32,8 @@ export interface Deployment {
   /** Public SASL/SCRAM bootstrap brokers, "host:port,host:port". */
   bootstrapBrokers: string;
   credentials: PiCredentials;
+  /** The Pi's MQTT login at the NATS target (NATS refuses anonymous clients). */
+  mqttCredentials: PiCredentials;
 }
 
 export interface AwsClients {
@@ -113,16 +116,19 @@ export async function readPublicBootstrapBrokers(kafka: KafkaClient, clusterArn:
   return brokers;
 }
 
-/** The Pi user's SCRAM credentials from its AmazonMSK_ secret (JSON {username, password}). */
-export async function readPiCredentials(secretsManager: SecretsManagerClient, secretArn: string): Promise<PiCredentials> {
+/**
+ * The Pi user's credentials from a secret holding JSON {username, password}: its SCRAM secret (AmazonMSK_, which
+ * is encrypted with a customer managed key) or its MQTT secret.
+ */
+export async function readPiCredentials(secretsManager: SecretsManagerClient, secretArn: string, secret = 'Pi SCRAM secret'): Promise<PiCredentials> {
   let text: string | undefined;
   try {
     const res = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretArn }));
     text = res.SecretString;
   } catch (err) {
-    throw explainAwsError(err, 'read the Pi SCRAM secret', [
-      [/AccessDenied/, `no permission to read the Pi SCRAM secret ${secretArn} (needs secretsmanager:GetSecretValue on it and kms:Decrypt on its KMS key)`],
-      [/^ResourceNotFoundException$/, `the Pi SCRAM secret ${secretArn} does not exist: deploy the stack again`],
+    throw explainAwsError(err, `read the ${secret}`, [
+      [/AccessDenied/, `no permission to read the ${secret} ${secretArn} (needs secretsmanager:GetSecretValue on it and kms:Decrypt on its KMS key)`],
+      [/^ResourceNotFoundException$/, `the ${secret} ${secretArn} does not exist: deploy the stack again`],
     ]);
   }
   let parsed: unknown;
@@ -133,17 +139,18 @@ export async function readPiCredentials(secretsManager: SecretsManagerClient, se
   }
   const result = piCredentialsSchema.safeParse(parsed);
   // Never echo the secret's content: say only what shape was expected.
-  if (!result.success) throw new OperatorError(`the Pi SCRAM secret ${secretArn} is not JSON {"username", "password"} with both set`);
+  if (!result.success) throw new OperatorError(`the ${secret} ${secretArn} is not JSON {"username", "password"} with both set`);
   return result.data;
 }
 
 /**
- * Reads the deployed stack's outputs, the MSK public bootstrap brokers and the Pi credentials.
+ * Reads the deployed stack's outputs, the MSK public bootstrap brokers and the Pi's Kafka and MQTT credentials.
  * The brokers come from GetBootstrapBrokers (always current), not the output captured at deploy time.
  */
 export async function resolveDeployment(clients: AwsClients, stackName: string): Promise<Deployment> {
   const outputs = await readStackOutputs(clients.cloudFormation, stackName);
   const bootstrapBrokers = await readPublicBootstrapBrokers(clients.kafka, outputs.KafkaClusterArn);
   const credentials = await readPiCredentials(clients.secretsManager, outputs.PiScramSecretArn);
-  return { stackName, outputs, bootstrapBrokers, credentials };
+  const mqttCredentials = await readPiCredentials(clients.secretsManager, outputs.PiMqttSecretArn, 'Pi MQTT secret');
+  return { stackName, outputs, bootstrapBrokers, credentials, mqttCredentials };
 }

@@ -1,7 +1,9 @@
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliIo, DEFAULT_STACK_NAME, positiveInteger, runCli, STACK_OPTIONS } from './cli';
 import { AwsClients, createAwsClients, resolveDeployment } from './deployment';
+import { filesGitWouldTrack } from './git-ignore-check';
 import { checkRunnerName, checkSchedule, DEFAULT_RUNNER_SETTINGS, renderPiConfigFiles, RunnerSettings } from './pi-config';
 import { writeSecretFile } from './secret-file';
 
@@ -13,7 +15,7 @@ from the deployed stack's outputs, the MSK public bootstrap brokers and the Pi's
 Options:
   --stack NAME          CloudFormation stack name (default ${DEFAULT_STACK_NAME})
   --region REGION       AWS region (default: AWS_REGION or the profile's region)
-  --out-dir DIR         where to write the files (default ./pi-config)
+  --out-dir DIR         where to write the files (default ./pi-config, which git ignores; the folder is made 0700)
   --name NAME           runner name shown in the viewer (default: the stack's target topic)
   --schedule S          seconds between runs, or e.g. "every 10 minutes at :30" (default ${DEFAULT_RUNNER_SETTINGS.schedule})
   --output-count N      perftool --output-count (default ${DEFAULT_RUNNER_SETTINGS.outputCount})
@@ -22,6 +24,24 @@ Options:
   --print               print both files to stdout instead of writing them
   -h, --help            show this help
 `;
+
+/**
+ * The files hold the Pi's passwords: say so on stderr when git could commit them or other users can open the
+ * folder. Warnings only: the operator chose the folder, and the files themselves are always 0600.
+ */
+async function warnIfExposed(outDir: string, files: string[], io: CliIo): Promise<void> {
+  const tracked = await filesGitWouldTrack(outDir, files);
+  if (tracked && tracked.files.length > 0) {
+    io.stderr(
+      `pi-config: warning: ${outDir} is inside the git work tree ${tracked.workTree}, which does not ignore ${tracked.files.join(', ')}: ` +
+        `the Pi's passwords could be committed. Add the folder to .gitignore or choose one outside the repository.\n`,
+    );
+  }
+  const mode = await stat(outDir).then((s) => s.mode & 0o777, () => undefined);
+  if (mode !== undefined && (mode & 0o077) !== 0) {
+    io.stderr(`pi-config: warning: ${outDir} is open to other users (mode 0${mode.toString(8)}); the files are 0600, but prefer a 0700 folder.\n`);
+  }
+}
 
 /** `npm run pi-config`; returns the exit code. `clients` is injectable for tests. */
 export function piConfigMain(argv: string[], io: CliIo, clients: (region?: string) => AwsClients = createAwsClients): Promise<number> {
@@ -62,6 +82,7 @@ export function piConfigMain(argv: string[], io: CliIo, clients: (region?: strin
       return 0;
     }
     const outDir = resolve(values['out-dir']);
+    await warnIfExposed(outDir, Object.keys(files), io);
     for (const [file, text] of Object.entries(files)) {
       const path = join(outDir, file);
       await writeSecretFile(path, text);

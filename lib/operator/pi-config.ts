@@ -9,8 +9,8 @@ export const RESULT_SERVICE = 'perf-result';
 export const SINETSTREAM_CONFIG_FILE = '.sinetstream_config.yml';
 export const RUNNER_ENV_FILE = '.env.perftool';
 
-/** One SINETStream service: flat parameters, in the order they are written. */
-export type ServiceParams = Record<string, string | boolean>;
+/** One SINETStream service: parameters in the order they are written; a map is a paho-mqtt method's arguments. */
+export type ServiceParams = Record<string, string | boolean | Record<string, string>>;
 
 export interface RunnerSettings {
   /** Publisher name the viewer selects by (`name` in each result). */
@@ -31,9 +31,16 @@ export interface PiServices {
 
 /** The two SINETStream services of a Pi: the MQTT target under test behind the NLB and the Kafka result topic on MSK. */
 export function piServices(deployment: Deployment): PiServices {
-  const { outputs, bootstrapBrokers, credentials } = deployment;
+  const { outputs, bootstrapBrokers, credentials, mqttCredentials } = deployment;
   return {
-    [TARGET_SERVICE]: { type: 'mqtt', brokers: outputs.MqttEndpoint, topic: outputs.TargetTopic, consistency: 'AT_LEAST_ONCE' },
+    [TARGET_SERVICE]: {
+      type: 'mqtt',
+      brokers: outputs.MqttEndpoint,
+      topic: outputs.TargetTopic,
+      consistency: 'AT_LEAST_ONCE',
+      // SINETStream's MQTT plugin calls paho-mqtt's username_pw_set(**this) (the key of flat config files).
+      username_pw_set: { username: mqttCredentials.username, password: mqttCredentials.password },
+    },
     [RESULT_SERVICE]: {
       type: 'kafka',
       brokers: bootstrapBrokers,
@@ -87,7 +94,10 @@ export function renderSinetStreamConfig(services: PiServices, header: string): s
   const lines = header.split('\n').map((l) => `# ${l}`);
   for (const [service, params] of Object.entries(services)) {
     lines.push(`${service}:`);
-    for (const [key, value] of Object.entries(params as ServiceParams)) lines.push(`  ${key}: ${yamlScalar(value)}`);
+    for (const [key, value] of Object.entries(params as ServiceParams)) {
+      if (typeof value !== 'object') lines.push(`  ${key}: ${yamlScalar(value)}`);
+      else lines.push(`  ${key}:`, ...Object.entries(value).map(([k, v]) => `    ${k}: ${yamlScalar(v)}`));
+    }
   }
   return `${lines.join('\n')}\n`;
 }
@@ -102,20 +112,29 @@ function envLine(key: string, value: string): string {
   return `${key}='${value}'`;
 }
 
-/** Environment variables the runner turns back into a SINETStream service: upper-cased key after the prefix. */
+/** Environment variables the runner turns back into a SINETStream service: upper-cased key after the prefix, `__` nests. */
 export function serviceEnv(prefix: string, params: ServiceParams): [string, string][] {
-  return Object.entries(params).map(([key, value]) => [`${prefix}${key.toUpperCase()}`, String(value)]);
+  return Object.entries(params).flatMap(([key, value]): [string, string][] =>
+    typeof value === 'object'
+      ? Object.entries(value).map(([k, v]) => [`${prefix}${key.toUpperCase()}__${k.toUpperCase()}`, v])
+      : [[`${prefix}${key.toUpperCase()}`, String(value)]],
+  );
 }
 
 /** The env file the original Pi runner reads (NAME, SCHEDULE, PERFTOOL_*, PERF_TGT_*, PERF_RST_*). */
 export function renderRunnerEnv(services: PiServices, settings: RunnerSettings, header: string): string {
+  const targetEnv = serviceEnv('PERF_TGT_', services[TARGET_SERVICE]);
+  // paho-mqtt needs text (the MQTT password above all): refuse what the runner would turn into a number.
+  for (const [key, value] of targetEnv) {
+    if (runnerReadsAsNumber(value)) throw new OperatorError(`${key} would reach SINETStream as a number (the runner converts numeric text); use ${SINETSTREAM_CONFIG_FILE} instead`);
+  }
   const entries: [string, string][] = [
     ['NAME', settings.name],
     ['SCHEDULE', settings.schedule],
     ['PERFTOOL_OUTPUT_COUNT', String(settings.outputCount)],
     ['PERFTOOL_NUM_SAMPLES', String(settings.numSamples)],
     ['PERFTOOL_PAYLOAD_SIZE', String(settings.payloadSize)],
-    ...serviceEnv('PERF_TGT_', services[TARGET_SERVICE]),
+    ...targetEnv,
     ...serviceEnv('PERF_RST_', runnerResultParams(services[RESULT_SERVICE])),
   ];
   const lines = [...header.split('\n').map((l) => `# ${l}`), ...entries.map(([k, v]) => envLine(k, v))];
@@ -152,13 +171,13 @@ export interface PiConfigFiles {
   [RUNNER_ENV_FILE]: string;
 }
 
-/** Both files for one Pi. Both hold the Pi's Kafka password. */
+/** Both files for one Pi. Both hold the Pi's Kafka and MQTT passwords. */
 export function renderPiConfigFiles(deployment: Deployment, settings: RunnerSettings): PiConfigFiles {
   validateRunnerSettings(settings);
   const services = piServices(deployment);
   const header = [
     `perftool runner "${settings.name}" for stack ${deployment.stackName}, written by "npm run pi-config".`,
-    'Contains the Pi\'s Kafka password: keep it private (mode 0600), never commit it.',
+    'Contains the Pi\'s Kafka and MQTT passwords: keep it private (mode 0600), never commit it.',
   ].join('\n');
   return {
     [SINETSTREAM_CONFIG_FILE]: renderSinetStreamConfig(services, header),

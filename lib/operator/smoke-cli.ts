@@ -12,10 +12,10 @@ export const SMOKE_USAGE = `Usage: npm run smoke -- [options]
 
 End-to-end check of a deployed stack from this machine. Prints PASS/FAIL per step with its duration and exits
 non-zero if any step fails:
-  deployment      read the stack outputs, the MSK public bootstrap brokers and the Pi credentials
+  deployment      read the stack outputs, the MSK public bootstrap brokers and the Pi's Kafka and MQTT credentials
   kafka-publish   publish one SINETStream v3 perftool result with a unique name (SASL/SCRAM over TLS)
   graphql-result  poll the public GraphQL endpoint (anonymous, through CloudFront) until that result appears
-  mqtt-qos1       MQTT 3.1.1 QoS 1 publish/subscribe round trip through the NLB
+  mqtt-qos1       MQTT 3.1.1 QoS 1 publish/subscribe round trip through the NLB, logged in as the Pi
   viewer          the viewer URL serves the app with its security headers
 
 Options:
@@ -80,7 +80,7 @@ export function smokeSteps(resolve: () => Promise<Deployment>, kafka: KafkaFacto
       needs: ['deployment'],
       run: async () => {
         const topic = `perftool-smoke/${publisher}`;
-        const { roundTripMs } = await mqttRoundTrip({ endpoint: deployment.outputs.MqttEndpoint, topic, timeoutMs: 15000 });
+        const { roundTripMs } = await mqttRoundTrip({ endpoint: deployment.outputs.MqttEndpoint, topic, credentials: deployment.mqttCredentials, timeoutMs: 15000 });
         return `${deployment.outputs.MqttEndpoint} ${topic}, round trip ${roundTripMs} ms`;
       },
     },

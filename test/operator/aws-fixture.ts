@@ -14,12 +14,14 @@ export const OUTPUTS: StackOutputs = {
   ResultTopic: 'perftool-sinetstream-result',
   TargetTopic: 'perftool-sinetstream-target',
   PiScramSecretArn: 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:AmazonMSK_perftool_pi-AbCdEf',
+  PiMqttSecretArn: 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:MqttPiSecret-GhIjKl',
 };
 
 export const PUBLIC_BROKERS =
   'b-1-public.perftool.abcd.c2.kafka.ap-northeast-1.amazonaws.com:9196,b-2-public.perftool.abcd.c2.kafka.ap-northeast-1.amazonaws.com:9196';
 
 export const PI_USER = { username: 'pi', password: 'Xq7-long_random.Secret' };
+export const PI_MQTT_USER = { username: 'pi', password: 'Mq7randomLettersAndDigits0123456789abcdEF' };
 
 export function awsError(name: string, message: string): Error {
   return Object.assign(new Error(message), { name });
@@ -38,7 +40,9 @@ export interface MockedAws {
 }
 
 /** Mocks the three AWS APIs with a healthy deployment; tests override single answers to provoke errors. */
-export function mockDeployedStack(overrides: { status?: string; outputs?: Partial<StackOutputs>; password?: string } = {}): MockedAws {
+export function mockDeployedStack(
+  overrides: { status?: string; outputs?: Partial<StackOutputs>; password?: string; mqttPassword?: string } = {},
+): MockedAws {
   const cloudFormation = mockCloudFormation();
   const kafka = mockKafka();
   const secretsManager = mockSecretsManager();
@@ -54,7 +58,11 @@ export function mockDeployedStack(overrides: { status?: string; outputs?: Partia
     ],
   });
   kafka.on(GetBootstrapBrokersCommand).resolves({ BootstrapBrokerStringPublicSaslScram: PUBLIC_BROKERS, BootstrapBrokerStringSaslScram: 'b-1.internal:9096' });
+  // The SCRAM secret answers every SecretId (tests override it that way); the MQTT secret answers its own ARN.
   secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ ...PI_USER, password: overrides.password ?? PI_USER.password }) });
+  secretsManager
+    .on(GetSecretValueCommand, { SecretId: outputs.PiMqttSecretArn })
+    .resolves({ SecretString: JSON.stringify({ ...PI_MQTT_USER, password: overrides.mqttPassword ?? PI_MQTT_USER.password }) });
   return {
     cloudFormation,
     kafka,

@@ -27,6 +27,8 @@ export const CLOUDFRONT_HEADERS = {
 export interface LocalStack {
   /** Stack outputs pointing at the local stand-ins. */
   outputs: Pick<StackOutputs, 'GraphqlUrl' | 'ViewerUrl' | 'MqttEndpoint'>;
+  /** The password the local NATS accepts from the Pi (what the Pi MQTT secret holds). */
+  mqttPassword: string;
   /** A connection to the results database (as the sink uses it). */
   sink: Client;
   /** A kafkajs producer double that hands what it sends to the real sink after `delayMs`, as the MSK event source mapping would. */
@@ -73,6 +75,7 @@ export async function startLocalStack(): Promise<LocalStack> {
     closers.push(async () => void (await Promise.allSettled(pending)));
     return {
       outputs: { GraphqlUrl: `${preview.url}/v1/graphql`, ViewerUrl: `${viewer.url}/`, MqttEndpoint: `${s.host}:${s.mqttPort}` },
+      mqttPassword: nats.mqttCredentials.password,
       sink,
       producerIntoSink: (delayMs) =>
         producerDouble({

@@ -1,23 +1,29 @@
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetBootstrapBrokersCommand } from '@aws-sdk/client-kafka';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { piConfigMain } from '../../lib/operator/pi-config-cli';
-import { awsError, captureIo, MockedAws, mockDeployedStack, OUTPUTS, PI_USER, PUBLIC_BROKERS } from './aws-fixture';
+import { filesGitWouldTrack } from '../../lib/operator/git-ignore-check';
+import { awsError, captureIo, MockedAws, mockDeployedStack, OUTPUTS, PI_MQTT_USER, PI_USER, PUBLIC_BROKERS } from './aws-fixture';
 
-/** Reads the YAML this tool writes (two-level block mappings with JSON-style scalars). */
+/** Reads the YAML this tool writes (block mappings, three levels at most, with JSON-style scalars). */
 function parseServicesYaml(text: string): Record<string, Record<string, unknown>> {
   const services: Record<string, Record<string, unknown>> = {};
   let current: Record<string, unknown> | undefined;
+  let nested: Record<string, unknown> | undefined;
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
     const top = /^([\w-]+):$/.exec(line);
+    const map = /^ {2}(\w+):$/.exec(line);
     const param = /^ {2}(\w+): (.+)$/.exec(line);
+    const nestedParam = /^ {4}(\w+): (.+)$/.exec(line);
     if (top) services[top[1]] = current = {};
+    else if (map && current) current[map[1]] = nested = {};
     else if (param && current) current[param[1]] = JSON.parse(param[2]);
+    else if (nestedParam && nested) nested[nestedParam[1]] = JSON.parse(nestedParam[2]);
     else throw new Error(`unexpected YAML line ${JSON.stringify(line)}`);
   }
   return services;
@@ -76,7 +82,10 @@ describe('npm run pi-config', () => {
 
     expect(aws.cloudFormation.commandCalls(DescribeStacksCommand)[0].args[0].input).toEqual({ StackName: 'MyPerftool' });
     expect(aws.kafka.commandCalls(GetBootstrapBrokersCommand)[0].args[0].input).toEqual({ ClusterArn: OUTPUTS.KafkaClusterArn });
-    expect(aws.secretsManager.commandCalls(GetSecretValueCommand)[0].args[0].input).toEqual({ SecretId: OUTPUTS.PiScramSecretArn });
+    expect(aws.secretsManager.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: OUTPUTS.PiScramSecretArn },
+      { SecretId: OUTPUTS.PiMqttSecretArn },
+    ]);
 
     expect((await readdir(dir)).sort()).toEqual(['.env.perftool', '.sinetstream_config.yml']);
     for (const file of ['.env.perftool', '.sinetstream_config.yml']) {
@@ -85,7 +94,13 @@ describe('npm run pi-config', () => {
 
     const services = parseServicesYaml(await readFile(join(dir, '.sinetstream_config.yml'), 'utf8'));
     expect(services).toEqual({
-      'perf-target': { type: 'mqtt', brokers: OUTPUTS.MqttEndpoint, topic: 'perftool-sinetstream-target', consistency: 'AT_LEAST_ONCE' },
+      'perf-target': {
+        type: 'mqtt',
+        brokers: OUTPUTS.MqttEndpoint,
+        topic: 'perftool-sinetstream-target',
+        consistency: 'AT_LEAST_ONCE',
+        username_pw_set: PI_MQTT_USER,
+      },
       'perf-result': {
         type: 'kafka',
         brokers: PUBLIC_BROKERS,
@@ -137,6 +152,36 @@ describe('npm run pi-config', () => {
     const text = await readFile(join(dir, '.env.perftool'), 'utf8');
     expect(text).toContain(`PERF_RST_SASL_PLAIN_PASSWORD='a$b#c d"e'\n`);
     expect(parseServicesYaml(await readFile(join(dir, '.sinetstream_config.yml'), 'utf8'))['perf-result'].sasl_plain_password).toBe('a$b#c d"e');
+  });
+
+  test("an MQTT password with characters env files and YAML treat specially reaches both files' readers unchanged", async () => {
+    const password = 'a$b.c-d#e f"g\\h';
+    aws = mockDeployedStack({ mqttPassword: password });
+    expect((await run([])).code).toBe(0);
+    const env = parseEnvFile(await readFile(join(dir, '.env.perftool'), 'utf8'));
+    expect(runnerService(env, 'PERF_TGT_').username_pw_set).toEqual({ username: PI_MQTT_USER.username, password });
+    expect(parseServicesYaml(await readFile(join(dir, '.sinetstream_config.yml'), 'utf8'))['perf-target'].username_pw_set).toEqual({
+      username: PI_MQTT_USER.username,
+      password,
+    });
+  });
+
+  test('a numeric MQTT password, which the runner would pass to paho-mqtt as a number, is refused without echoing it; no files', async () => {
+    aws = mockDeployedStack({ mqttPassword: '20261206.5' });
+    const { code, stderrLines, stderr } = await run([]);
+    expect(code).toBe(1);
+    expect(stderrLines()).toEqual([expect.stringMatching(/^pi-config: error: PERF_TGT_USERNAME_PW_SET__PASSWORD would reach SINETStream as a number/)]);
+    expect(stderr).not.toContain('20261206.5');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  test('no permission to read the MQTT secret is one clear line naming that secret, and no files', async () => {
+    aws = mockDeployedStack();
+    aws.secretsManager.on(GetSecretValueCommand, { SecretId: OUTPUTS.PiMqttSecretArn }).rejects(awsError('AccessDeniedException', 'not authorized'));
+    const { code, stderrLines } = await run([]);
+    expect(code).toBe(1);
+    expect(stderrLines()).toEqual([`pi-config: error: no permission to read the Pi MQTT secret ${OUTPUTS.PiMqttSecretArn} (needs secretsmanager:GetSecretValue on it and kms:Decrypt on its KMS key)`]);
+    expect(await readdir(dir)).toEqual([]);
   });
 
   test('--print writes both files to stdout and nothing to disk', async () => {
@@ -239,5 +284,77 @@ describe('npm run pi-config', () => {
     const help = spawnSync(tsx, ['bin/pi-config.ts', '--help'], { cwd: join(__dirname, '../..'), encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: npm run pi-config');
+  });
+});
+
+describe('the Pi files stay out of git and away from other users', () => {
+  const REPO = join(__dirname, '../..');
+  const FILES = ['.sinetstream_config.yml', '.env.perftool'];
+  let aws: MockedAws;
+  let dir: string;
+
+  beforeEach(async () => {
+    aws = mockDeployedStack();
+    dir = await mkdtemp(join(tmpdir(), 'pi-config-git-'));
+  });
+  afterEach(async () => {
+    aws.restore();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const run = async (args: string[]) => {
+    const out = captureIo();
+    const code = await piConfigMain(args, out.io, aws.clients);
+    return { code, ...out };
+  };
+
+  test("this repository's .gitignore covers the default folder ./pi-config (npm runs scripts in the repository root)", async () => {
+    // git itself answers: the files are ignored, so `git add -A` cannot pick them up.
+    const ignored = execFileSync('git', ['check-ignore', ...FILES.map((f) => `pi-config/${f}`)], { cwd: REPO, encoding: 'utf8' });
+    expect(ignored.split('\n').filter(Boolean)).toEqual(FILES.map((f) => `pi-config/${f}`));
+    await expect(filesGitWouldTrack(join(REPO, 'pi-config'), FILES)).resolves.toEqual({ workTree: expect.any(String), files: [] });
+  });
+
+  test('a folder inside a git work tree that does not ignore it gets a warning on stderr (files still written, 0600)', async () => {
+    execFileSync('git', ['init', '-q', dir]);
+    const outDir = join(dir, 'configs', 'lab');
+    const { code, stderrLines } = await run(['--out-dir', outDir]);
+    expect(code).toBe(0);
+    expect(stderrLines()).toEqual([expect.stringMatching(/^pi-config: warning: .*configs\/lab is inside the git work tree .*, which does not ignore \.sinetstream_config\.yml, \.env\.perftool: the Pi's passwords could be committed/)]);
+    for (const file of FILES) expect((await stat(join(outDir, file))).mode & 0o777).toBe(0o600);
+    // git would indeed list them as new files.
+    expect(execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: dir, encoding: 'utf8' })).toContain('configs/lab/.env.perftool');
+  });
+
+  test('no warning once the work tree ignores the folder', async () => {
+    execFileSync('git', ['init', '-q', dir]);
+    await writeFile(join(dir, '.gitignore'), 'configs/\n');
+    const { code, stderr } = await run(['--out-dir', join(dir, 'configs', 'lab')]);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+  });
+
+  test('a folder outside any work tree: no git warning; a new folder is made 0700', async () => {
+    const outDir = join(dir, 'new', 'pi');
+    const { code, stderr } = await run(['--out-dir', outDir]);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect((await stat(outDir)).mode & 0o777).toBe(0o700);
+  });
+
+  test('an existing folder open to other users gets a warning; the files are 0600 all the same', async () => {
+    const outDir = join(dir, 'shared');
+    await mkdir(outDir);
+    await chmod(outDir, 0o755);
+    const { code, stderrLines } = await run(['--out-dir', outDir]);
+    expect(code).toBe(0);
+    expect(stderrLines()).toEqual([expect.stringMatching(/^pi-config: warning: .*shared is open to other users \(mode 0755\)/)]);
+    for (const file of FILES) expect((await stat(join(outDir, file))).mode & 0o777).toBe(0o600);
+  });
+
+  test('the default --out-dir is ./pi-config', async () => {
+    const out = captureIo();
+    expect(await piConfigMain(['--help'], out.io, aws.clients)).toBe(0);
+    expect(out.stdout).toMatch(/--out-dir DIR +where to write the files \(default \.\/pi-config, which git ignores/);
   });
 });

@@ -20,7 +20,7 @@ describe('npm run smoke end to end against local stand-ins', () => {
     await local?.close();
   });
 
-  const localStack = () => mockDeployedStack({ outputs: local.outputs });
+  const localStack = () => mockDeployedStack({ outputs: local.outputs, mqttPassword: local.mqttPassword });
 
   test('every step passes: the published result is found through GraphQL, MQTT round-trips, the viewer has its headers', async () => {
     const aws = localStack();
@@ -76,7 +76,7 @@ describe('npm run smoke end to end against local stand-ins', () => {
       const row = { timestamp: '2026-11-24T01:00:00+00:00', publisher, writer_bytes_rate: 1, reader_bytes_rate: 2 };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { perftool: [row] } }));
     });
-    const aws = mockDeployedStack({ outputs: { ...local.outputs, GraphqlUrl: `${wrongRates.url}/v1/graphql` } });
+    const aws = mockDeployedStack({ outputs: { ...local.outputs, GraphqlUrl: `${wrongRates.url}/v1/graphql` }, mqttPassword: local.mqttPassword });
     const out = captureIo();
     try {
       const code = await smokeMain([], out.io, { clients: aws.clients, kafka: producerDouble().factory });
@@ -85,6 +85,21 @@ describe('npm run smoke end to end against local stand-ins', () => {
     } finally {
       aws.restore();
       await wrongRates.close();
+    }
+  });
+
+  test('an MQTT password other than the one NATS started with fails mqtt-qos1 with the user and a hint; nothing else fails', async () => {
+    const aws = mockDeployedStack({ outputs: local.outputs, mqttPassword: `${local.mqttPassword}-rotated` });
+    const out = captureIo();
+    try {
+      const code = await smokeMain(['--timeout', '20'], out.io, { clients: aws.clients, kafka: local.producerIntoSink(300).factory });
+      const lines = out.stdoutLines();
+      expect(code).toBe(1);
+      expect(lines[3]).toMatch(/^FAIL {2}mqtt-qos1 .*cannot connect to mqtt:\/\/127\.0\.0\.1:\d+ with MQTT 3\.1\.1 as user pi \(is the Pi MQTT secret the one the NATS task started with\?\): .*Not authorized/);
+      expect(lines.filter((l) => l.startsWith('FAIL'))).toHaveLength(1);
+      expect(out.stdout).not.toContain(local.mqttPassword);
+    } finally {
+      aws.restore();
     }
   });
 

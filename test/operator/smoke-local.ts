@@ -17,7 +17,7 @@ async function main(): Promise<number> {
   await setup();
   try {
     const local = await startLocalStack();
-    const aws = mockDeployedStack({ outputs: local.outputs });
+    const aws = mockDeployedStack({ outputs: local.outputs, mqttPassword: local.mqttPassword });
     try {
       // The sink sees the record 1 s after the send, roughly what the event source mapping's batching adds.
       return await smokeMain(process.argv.slice(2), processIo, { clients: aws.clients, kafka: local.producerIntoSink(1000).factory });

@@ -1,17 +1,23 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { MQTT_PASSWORD_ENV, MQTT_USERNAME, NATS_START_COMMAND } from '../../lib/nats-config';
 import { requireProgram } from './prerequisites';
 
 // Debian installs nats-server in /usr/sbin, which a non-root PATH may lack.
 export const NATS_SERVER_BIN =
   process.env.NATS_SERVER_BIN ?? ['/usr/bin/nats-server', '/usr/sbin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
 
+/** MQTT password of the test servers unless a test chooses another; characters that need quoting on purpose. */
+export const TEST_MQTT_PASSWORD = `t3st-$HOME.'#"\\ {x}`;
+
 export interface RunningNatsServer {
   mqttUrl: string;
+  /** The credentials the server's configuration accepts (the Pi's). */
+  mqttCredentials: { username: string; password: string };
   monitorUrl: string;
   /** Everything the server printed so far (for failure messages). */
   output(): string;
@@ -61,19 +67,22 @@ async function waitForHealthz(monitorUrl: string, exited: () => string | null, o
 }
 
 /**
- * Runs the real nats-server with exactly `configText`, in a temp dir, until /healthz answers.
+ * Runs the real nats-server with exactly `configText`, started as the ECS task starts it (NATS_START_COMMAND with
+ * NATS_CONFIG and the MQTT password in the environment), in a temp dir, until /healthz answers.
  * `ports` tells where the configuration makes the server listen (loopback).
  */
 export async function startNatsServer(
   configText: string,
-  ports: { host: string; mqttPort: number; monitorPort: number; dir?: string },
+  ports: { host: string; mqttPort: number; monitorPort: number; dir?: string; mqttPassword?: string },
   timeoutMs = 20000,
 ): Promise<RunningNatsServer> {
   requireProgram(NATS_SERVER_BIN, 'nats-server (the MQTT tests need it)', 'sudo apt-get install -y nats-server');
   const dir = ports.dir ?? (await mkdtemp(join(tmpdir(), 'perftool-nats-')));
-  const configPath = join(dir, 'nats-server.conf');
-  await writeFile(configPath, configText);
-  const child = spawn(NATS_SERVER_BIN, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const password = ports.mqttPassword ?? TEST_MQTT_PASSWORD;
+  const child = spawn('/bin/sh', ['-c', NATS_START_COMMAND], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: `${dirname(NATS_SERVER_BIN)}:/usr/bin:/bin`, TMPDIR: dir, NATS_CONFIG: configText, [MQTT_PASSWORD_ENV]: password },
+  });
   let log = '';
   let exit: string | null = null;
   child.stdout.on('data', (d) => (log += d));
@@ -100,5 +109,11 @@ export async function startNatsServer(
     await stop();
     throw err;
   }
-  return { mqttUrl: `mqtt://${ports.host}:${ports.mqttPort}`, monitorUrl, output: () => log, stop };
+  return {
+    mqttUrl: `mqtt://${ports.host}:${ports.mqttPort}`,
+    mqttCredentials: { username: MQTT_USERNAME, password },
+    monitorUrl,
+    output: () => log,
+    stop,
+  };
 }

@@ -4,11 +4,13 @@ export interface RoundTripOptions {
   /** `host:port` (the stack's MqttEndpoint) or a full mqtt:// URL. */
   endpoint: string;
   topic: string;
+  /** The Pi's MQTT login (the stack's Pi MQTT secret): NATS refuses anonymous clients. */
+  credentials: { username: string; password: string };
   timeoutMs: number;
 }
 
 /**
- * Connects with MQTT 3.1.1 (all NATS speaks), subscribes with QoS 1, publishes one QoS 1 message to the same
+ * Connects with MQTT 3.1.1 (all NATS speaks) as the Pi, subscribes with QoS 1, publishes one QoS 1 message to the same
  * topic and waits for it to come back. Returns the time from publish to delivery.
  */
 export async function mqttRoundTrip(opts: RoundTripOptions): Promise<{ roundTripMs: number }> {
@@ -19,11 +21,21 @@ export async function mqttRoundTrip(opts: RoundTripOptions): Promise<{ roundTrip
     // No retries: a closed connection rejects at once instead of reconnecting forever.
     client = await mqtt.connectAsync(
       url,
-      { protocolVersion: 4, clean: true, clientId: `perftool-smoke-${Math.random().toString(16).slice(2, 10)}`, connectTimeout: opts.timeoutMs, reconnectPeriod: 0 },
+      {
+        protocolVersion: 4,
+        clean: true,
+        clientId: `perftool-smoke-${Math.random().toString(16).slice(2, 10)}`,
+        username: opts.credentials.username,
+        password: opts.credentials.password,
+        connectTimeout: opts.timeoutMs,
+        reconnectPeriod: 0,
+      },
       false,
     );
   } catch (err) {
-    throw new Error(`cannot connect to ${url} with MQTT 3.1.1: ${err instanceof Error ? err.message : String(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    const hint = /Not authorized|Bad username or password/i.test(message) ? ` as user ${opts.credentials.username} (is the Pi MQTT secret the one the NATS task started with?)` : '';
+    throw new Error(`cannot connect to ${url} with MQTT 3.1.1${hint}: ${message}`);
   }
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -45,12 +45,12 @@ def runner_value(text):
         return text
 
 
-def runner_service(env):
+def runner_service(env, prefix=PREFIX):
     service = {"type": "kafka"}
     for name, text in env.items():
-        if not name.startswith(PREFIX):
+        if not name.startswith(prefix):
             continue
-        *parents, leaf = name[len(PREFIX):].lower().split("__")
+        *parents, leaf = name[len(prefix):].lower().split("__")
         node = service
         for part in parents:
             node = node.setdefault(part, {})
