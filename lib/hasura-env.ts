@@ -13,6 +13,9 @@ export const HASURA_ENVIRONMENT: Record<string, string> = {
   HASURA_GRAPHQL_ENABLE_TELEMETRY: 'false',
   // Requests without the admin secret run as this role; metadata.json grants it read access and viewer_config writes.
   HASURA_GRAPHQL_UNAUTHORIZED_ROLE: 'anonymous',
+  // Only the viewer's own documents run for the anonymous role (the query collection in metadata.json, generated
+  // from the viewer's operations): no introspection, no bulk mutations, no alias floods, no ad hoc filters.
+  HASURA_GRAPHQL_ENABLE_ALLOWLIST: 'true',
   HASURA_GRAPHQL_ENABLED_APIS: 'graphql,metadata',
   HASURA_GRAPHQL_PG_CONNECTIONS: String(HASURA_PG_CONNECTIONS),
   HASURA_GRAPHQL_WEBSOCKET_KEEPALIVE: '5',

