@@ -155,6 +155,17 @@ test('viewer_config: insert, duplicate name refused, update allowed except for `
   expect((await run(CONFIG_BY_NAME, { name: 'default' })).data.viewer_config[0].config).toEqual(def.config);
 });
 
+test("the database's limits reach the viewer as Hasura words them, naming the constraint", async () => {
+  const insert = (name: string, extra: Record<string, unknown> = {}) => run(INSERT_CONFIG, { object: { name, config: {}, ...extra } });
+  expect((await insert('bad"name')).errors).toEqual([
+    { message: 'Check constraint violation. new row for relation "viewer_config" violates check constraint "viewer_config_name_rule"', extensions: { path: '$.insert_viewer_config_one', code: 'permission-error' } },
+  ]);
+  expect((await insert('DEFAULT')).errors).toEqual([
+    { message: 'Uniqueness violation. duplicate key value violates unique constraint "viewer_config_name_folded_key"', extensions: { path: '$.insert_viewer_config_one', code: 'constraint-violation' } },
+  ]);
+  expect((await insert('long comment', { comment: 'c'.repeat(1025) })).errors?.[0].message).toContain('"viewer_config_comment_size"');
+});
+
 test('requests outside the schema fail with Hasura-style errors', async () => {
   expect((await runUnlisted('{ perftool_message { msg } }')).errors?.[0].extensions.code).toBe('validation-failed');
   expect((await runUnlisted('mutation { delete_viewer_config(where: {}) { affected_rows } }')).errors?.[0].extensions.code).toBe('validation-failed');
