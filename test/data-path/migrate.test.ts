@@ -1,4 +1,7 @@
 import '../support/quiet-logs';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -264,6 +267,11 @@ describe('db-init custom resource handler', () => {
     LogicalResourceId: 'ResultsSchema',
     ResourceType: 'Custom::ResultsSchema',
   };
+  const HASURA_SECRET = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:hasura-db-AbCdEf';
+  const SINK_SECRET = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:sink-db-AbCdEf';
+  const roleSecrets = { HasuraSecretArn: HASURA_SECRET, SinkSecretArn: SINK_SECRET };
+  const sinkPassword = randomBytes(12).toString('hex');
+  const secrets = mockClient(SecretsManagerClient);
   const create = (props: Record<string, unknown>): CloudFormationCustomResourceEvent => ({
     ...base,
     RequestType: 'Create',
@@ -272,8 +280,11 @@ describe('db-init custom resource handler', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase('init');
+    secrets.on(GetSecretValueCommand, { SecretId: HASURA_SECRET }).resolves({ SecretString: JSON.stringify({ username: 'perftool_hasura', password: 'hasura-pw' }) });
+    secrets.on(GetSecretValueCommand, { SecretId: SINK_SECRET }).resolves({ SecretString: JSON.stringify({ username: 'perftool_sink', password: sinkPassword }) });
   });
   afterAll(async () => {
+    secrets.restore();
     await db.drop();
   });
 
@@ -281,8 +292,8 @@ describe('db-init custom resource handler', () => {
     ...base,
     RequestType: 'Update',
     PhysicalResourceId: 'perftool-results-schema',
-    ResourceProperties: { ServiceToken: base.ServiceToken, DefaultPerftoolName: to },
-    OldResourceProperties: { ServiceToken: base.ServiceToken, DefaultPerftoolName: from },
+    ResourceProperties: { ServiceToken: base.ServiceToken, DefaultPerftoolName: to, ...roleSecrets },
+    OldResourceProperties: { ServiceToken: base.ServiceToken, DefaultPerftoolName: from, ...roleSecrets },
   });
   const defaultRow = async () => {
     const c = await open(db);
@@ -292,7 +303,7 @@ describe('db-init custom resource handler', () => {
   };
 
   test('Create applies the schema with the target topic as the viewer default; an Update follows a new topic', async () => {
-    const created = await withEnv(db.env, () => handler(create({ DefaultPerftoolName: 'my-target' })));
+    const created = await withEnv(db.env, () => handler(create({ DefaultPerftoolName: 'my-target', ...roleSecrets })));
     expect(created).toEqual({ PhysicalResourceId: 'perftool-results-schema', Data: { SchemaVersion: String(MIGRATIONS.length) } });
     expect((await defaultRow()).config).toEqual(defaultViewerConfig('my-target'));
     expect(await withEnv(db.env, () => handler(update('my-target', 'new-target')))).toEqual(created);
@@ -316,9 +327,23 @@ describe('db-init custom resource handler', () => {
     expect(t.rows[0].present).toBe(true);
   });
 
-  test('a missing DefaultPerftoolName or an unreachable database fails with the reason', async () => {
-    await expect(withEnv(db.env, () => handler(create({})))).rejects.toThrow('ResourceProperties.DefaultPerftoolName (the MQTT target topic) is required');
-    await expect(withEnv({ ...db.env, PGPORT: '1' }, () => handler(create({ DefaultPerftoolName: 'x' })))).rejects.toThrow(/ECONNREFUSED/);
+  test('the roles Hasura and the sink connect as get the passwords of their secrets', async () => {
+    const sink = new Client({ ...db.config, user: 'perftool_sink', password: sinkPassword });
+    await sink.connect();
+    try {
+      expect((await sink.query('SELECT current_user AS u')).rows[0].u).toBe('perftool_sink');
+      await expect(sink.query('CREATE TABLE planted (x int)')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await sink.end();
+    }
+  });
+
+  test('a missing DefaultPerftoolName, role secret or an unreachable database fails with the reason', async () => {
+    await expect(withEnv(db.env, () => handler(create({ ...roleSecrets })))).rejects.toThrow('ResourceProperties.DefaultPerftoolName (the MQTT target topic) is required');
+    await expect(withEnv(db.env, () => handler(create({ DefaultPerftoolName: 'x', HasuraSecretArn: HASURA_SECRET })))).rejects.toThrow(
+      'ResourceProperties.HasuraSecretArn and SinkSecretArn (the database role secrets) are required',
+    );
+    await expect(withEnv({ ...db.env, PGPORT: '1' }, () => handler(create({ DefaultPerftoolName: 'x', ...roleSecrets })))).rejects.toThrow(/ECONNREFUSED/);
   });
 });
 
