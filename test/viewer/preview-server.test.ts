@@ -3,6 +3,7 @@
  * a safe neighbour on a shared machine (no cross-site or rebound-DNS requests, allow-listed GraphQL only, the same
  * security headers everywhere, a busy port reported at once).
  */
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -188,4 +189,26 @@ test("the viewer build cache is a folder only this user can write, and someone e
   } finally {
     rmSync(parent, { recursive: true, force: true });
   }
+});
+
+test("`npm start`'s embedded PostgreSQL superuser has a random password, so other local users cannot log in as it", () => {
+  // Under tsx like `npm start` (the package is ESM-only): start it, try the old fixed password, print what happened.
+  const script = `
+    import { Client } from 'pg';
+    import { startEmbeddedPostgres } from './lib/dev/embedded-postgres';
+    (async () => {
+      const pg = await startEmbeddedPostgres();
+      try {
+        const { config } = await pg.createDatabase('probe');
+        const guess = new Client({ ...config, password: 'bench' });
+        const refused = await guess.connect().then(() => 'accepted', (e) => e.code);
+        await guess.end().catch(() => undefined);
+        console.log(JSON.stringify({ length: String(config.password).length, refused }));
+      } finally {
+        await pg.stop();
+      }
+    })();`;
+  const run = spawnSync(process.execPath, [join(__dirname, '..', '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), '-e', script], { cwd: join(__dirname, '..', '..'), encoding: 'utf8', timeout: 110_000 });
+  const result = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}');
+  expect(result).toEqual({ length: 32, refused: '28P01' });
 });
