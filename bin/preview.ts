@@ -8,6 +8,9 @@
 import type { PoolConfig } from 'pg';
 import { startPreview } from '../lib/preview';
 import { startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
+import { assertPortFree, PortInUse } from '../lib/preview/port';
+
+const HOST = '127.0.0.1';
 
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -19,6 +22,8 @@ async function main() {
   const port = process.env.PORT ? Number(process.env.PORT) : 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${process.env.PORT}"`);
   const log = (line: string) => console.log(`[preview] ${line}`);
+  // Before seeding, which takes a while: a busy port should fail at once.
+  await assertPortFree(HOST, port);
 
   const databaseUrl = process.env.DATABASE_URL;
   const seed = !databaseUrl;
@@ -31,7 +36,7 @@ async function main() {
     database = (await pg.createDatabase('preview')).config;
   }
 
-  const preview = await startPreview({ port, databaseUrl, database, seed, defaultPerftoolName: process.env.TARGET_TOPIC, log });
+  const preview = await startPreview({ port, host: HOST, databaseUrl, database, seed, defaultPerftoolName: process.env.TARGET_TOPIC, log });
   cleanups.unshift(() => preview.close());
   log(`viewer: ${preview.url}/  (GraphQL: ${preview.url}/v1/graphql, a local stand-in; production uses Hasura)`);
   if (!seed) log('using DATABASE_URL as it is; no data is generated');
@@ -48,7 +53,7 @@ async function main() {
 }
 
 main().catch(async (e: Error) => {
-  console.error(`preview: ${e.message}`);
+  console.error(e instanceof PortInUse ? e.message : `preview: ${e.message}`);
   await runCleanups();
   process.exit(1);
 });

@@ -60,6 +60,9 @@ export function acknowledgeNagFindings(stack: PerftoolStack): void {
     ack(secret, 'AwsSolutions-SMG4', 'SASL/SCRAM password shared with Raspberry Pis configured by hand; rotation would break them silently. Rotate by re-running pi-config.');
   }
   ack(database.instance.node.findChild('Secret'), 'AwsSolutions-SMG4', 'Hasura reads the password only at task start; rotation would need a service restart. Operators rotate with a redeploy.');
+  for (const id of ['HasuraRoleSecret', 'SinkRoleSecret']) {
+    ack(database.node.findChild(id), 'AwsSolutions-SMG4', 'Database role password set by the schema custom resource (db-init) on each deploy; a rotation Lambda would change it behind db-init. Rotate by redeploying after a new value.');
+  }
   ack(mqtt.piSecret, 'AwsSolutions-SMG4', 'MQTT password shared with Raspberry Pis configured by hand and read by NATS at task start; rotation would break them silently. Rotate by hand, then redeploy and re-run pi-config.');
   ack(graphql.adminSecret, 'AwsSolutions-SMG4', 'Hasura reads the admin secret at task start; rotation needs a service restart, done by operators.');
 

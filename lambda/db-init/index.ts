@@ -1,11 +1,15 @@
 /**
- * Schema-init custom resource (CDK Provider framework onEvent handler). Create/Update apply the migrations and
- * seed the viewer default; Delete leaves the data alone. Failures throw, and the Provider reports the message.
+ * Schema-init custom resource (CDK Provider framework onEvent handler). Create/Update apply the migrations, seed the
+ * viewer default, then create or update the roles Hasura and the sink connect as (roles.ts), with the passwords of
+ * their Secrets Manager secrets. Delete leaves the data alone. Failures throw, and the Provider reports the message.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import metadata from '../../lib/hasura/metadata.json';
 import { connect } from '../shared/db';
 import { applyMigrations } from './migrate';
+import { applyRoles } from './roles';
 
 const logger = new Logger({ serviceName: 'perftool-db-init' });
 
@@ -26,6 +30,12 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   if (typeof defaultPerftoolName !== 'string' || defaultPerftoolName === '') {
     throw new Error('ResourceProperties.DefaultPerftoolName (the MQTT target topic) is required');
   }
+  const hasuraSecretArn = event.ResourceProperties?.HasuraSecretArn;
+  const sinkSecretArn = event.ResourceProperties?.SinkSecretArn;
+  if (typeof hasuraSecretArn !== 'string' || typeof sinkSecretArn !== 'string' || !hasuraSecretArn || !sinkSecretArn) {
+    throw new Error('ResourceProperties.HasuraSecretArn and SinkSecretArn (the database role secrets) are required');
+  }
+  const passwords = { hasura: await rolePassword(hasuraSecretArn), sink: await rolePassword(sinkSecretArn) };
   const client = await connect();
   try {
     const previous = event.RequestType === 'Update' ? event.OldResourceProperties?.DefaultPerftoolName : undefined;
@@ -33,9 +43,17 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
       defaultPerftoolName,
       previousDefaultPerftoolName: typeof previous === 'string' ? previous : undefined,
     });
+    await applyRoles(client, passwords, metadata);
     logger.info('schema ready', { requestType: event.RequestType, applied: result.applied, schemaVersion: result.schemaVersion });
     return { PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { SchemaVersion: String(result.schemaVersion) } };
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** The password field of a role secret (the JSON RDS-style secrets hold); never logged. */
+async function rolePassword(secretArn: string): Promise<string> {
+  const value = (await getSecret(secretArn, { transform: 'json', maxAge: 0 })) as { password?: unknown } | undefined;
+  if (typeof value?.password !== 'string' || value.password === '') throw new Error(`secret ${secretArn} has no password field`);
+  return value.password;
 }

@@ -83,7 +83,7 @@ export async function applyMigrations(client: ClientBase, options: MigrateOption
     }
     await client.query(
       `INSERT INTO viewer_config (name, comment, config) VALUES ('default', NULL, $1)
-       ON CONFLICT (name) DO NOTHING`,
+       ON CONFLICT DO NOTHING`,
       [JSON.stringify(defaultViewerConfig(name))],
     );
     const schemaVersion = Math.max(0, ...rows.map((r) => r.version), ...migrations.map((m) => m.version));

@@ -1,10 +1,14 @@
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HASURA_ROLE, SINK_ROLE } from '../../lambda/db-init/roles';
 import { PerftoolConfig } from '../config';
 import { sqlMigrationsHash } from '../sql-hash';
 import { ownedLogGroup } from './log-group';
@@ -36,6 +40,10 @@ export class Database extends Construct {
   readonly schemaReady: CustomResource;
   /** sha256 of sql/migrations: changes exactly when the schema does. */
   readonly schemaHash: string;
+  /** Credentials of the role Hasura connects as (perftool_hasura), in the RDS secret format, host included. */
+  readonly hasuraSecret: secretsmanager.ISecret;
+  /** Credentials of the role the sink writes as (perftool_sink), in the RDS secret format, host included. */
+  readonly sinkSecret: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -61,6 +69,17 @@ export class Database extends Construct {
       cloudwatchLogsExports: ['postgresql'],
     });
 
+    // The services' own roles (lambda/db-init/roles.ts creates them with these passwords): least privilege instead
+    // of the master user. Attached to the instance, so the secrets carry host and port like the master secret.
+    const roleSecret = (id: string, username: string) =>
+      new rds.DatabaseSecret(this, id, {
+        username,
+        dbname: config.dbName,
+        excludeCharacters: DB_PASSWORD_EXCLUDED_CHARACTERS,
+      }).attach(this.instance);
+    this.hasuraSecret = roleSecret('HasuraRoleSecret', HASURA_ROLE);
+    this.sinkSecret = roleSecret('SinkRoleSecret', SINK_ROLE);
+
     const initSg = new ec2.SecurityGroup(this, 'SchemaInitSecurityGroup', {
       vpc: network.vpc,
       description: 'Schema custom resource: reaches PostgreSQL and the Secrets Manager endpoint',
@@ -75,6 +94,8 @@ export class Database extends Construct {
       securityGroups: [initSg],
     });
     this.allowFunction(fn, 'Schema custom resource');
+    this.hasuraSecret.grantRead(fn);
+    this.sinkSecret.grantRead(fn);
     // The provider's own function runs outside the VPC, so the in-VPC handler never needs the response URL.
     const provider = new cr.Provider(this, 'SchemaInitProvider', {
       onEventHandler: fn,
@@ -87,6 +108,10 @@ export class Database extends Construct {
       properties: {
         DefaultPerftoolName: config.targetTopic,
         SchemaHash: this.schemaHash,
+        HasuraSecretArn: this.hasuraSecret.secretArn,
+        SinkSecretArn: this.sinkSecret.secretArn,
+        // Hasura's grants follow its metadata (roles.ts): re-run when the metadata changes.
+        GrantsHash: createHash('sha256').update(readFileSync(join(REPO_ROOT, 'lib', 'hasura', 'metadata.json'))).digest('hex'),
       },
     });
     this.schemaReady.node.addDependency(this.instance);
@@ -98,13 +123,14 @@ export class Database extends Construct {
   }
 
   /**
-   * Lets a function connect the one way lambda/shared/db.ts expects: network path, read access to the RDS secret,
-   * DB_SECRET_ARN, and the runtime's CA bundle (which holds the RDS CAs) so TLS is verified.
+   * Lets a function connect the one way lambda/shared/db.ts expects: network path, read access to the secret
+   * (the master's unless another role's is given), DB_SECRET_ARN, and the runtime's CA bundle (which holds the RDS
+   * CAs) so TLS is verified.
    */
-  allowFunction(fn: lambda.Function, description: string): void {
+  allowFunction(fn: lambda.Function, description: string, secret: secretsmanager.ISecret = this.secret): void {
     this.instance.connections.allowDefaultPortFrom(fn, description);
-    this.secret.grantRead(fn);
-    fn.addEnvironment('DB_SECRET_ARN', this.secret.secretArn);
+    secret.grantRead(fn);
+    fn.addEnvironment('DB_SECRET_ARN', secret.secretArn);
     fn.addEnvironment('NODE_EXTRA_CA_CERTS', LAMBDA_RUNTIME_CA_BUNDLE);
   }
 }

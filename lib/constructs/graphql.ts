@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HASURA_ENVIRONMENT, HASURA_PORT, HASURA_START_COMMAND } from '../hasura-env';
+import { HASURA_ENVIRONMENT, HASURA_PORT, HASURA_START_COMMAND, RDS_CA_FETCH_COMMAND, RDS_CA_FETCHER_IMAGE, RDS_CA_VOLUME } from '../hasura-env';
 import { HASURA_IMAGE } from '../images';
 import { Database } from './database';
 import { ownedLogGroup } from './log-group';
@@ -48,8 +48,11 @@ export class Graphql extends Construct {
       memoryLimitMiB: 1024,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
-    const dbSecret = database.secret;
-    task.addContainer('hasura', {
+    // Hasura connects as its own role (lambda/db-init/roles.ts), never as the master user.
+    const dbSecret = database.hasuraSecret;
+    const logGroup = ownedLogGroup(this, 'Logs');
+    task.addVolume({ name: RDS_CA_VOLUME.name });
+    const hasura = task.addContainer('hasura', {
       image: ecs.ContainerImage.fromRegistry(HASURA_IMAGE),
       entryPoint: ['/bin/sh', '-c'],
       command: [HASURA_START_COMMAND],
@@ -63,11 +66,20 @@ export class Graphql extends Construct {
         DB_NAME: ecs.Secret.fromSecretsManager(dbSecret, 'dbname'),
       },
       portMappings: [{ containerPort: HASURA_PORT, protocol: ecs.Protocol.TCP }],
-      logging: ecs.LogDrivers.awsLogs({
-        streamPrefix: 'hasura',
-        logGroup: ownedLogGroup(this, 'Logs'),
-      }),
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'hasura', logGroup }),
     });
+    hasura.addMountPoints({ containerPath: RDS_CA_VOLUME.path, sourceVolume: RDS_CA_VOLUME.name, readOnly: true });
+    // Fetches the RDS CA bundle (hasura-env.ts) and exits; Hasura starts only once it succeeded.
+    const caFetcher = task.addContainer('rds-ca', {
+      image: ecs.ContainerImage.fromRegistry(RDS_CA_FETCHER_IMAGE),
+      essential: false,
+      entryPoint: ['/bin/sh', '-c'],
+      command: [RDS_CA_FETCH_COMMAND],
+      environment: { DB_CA_BUNDLE: HASURA_ENVIRONMENT.DB_CA_BUNDLE },
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'rds-ca', logGroup }),
+    });
+    caFetcher.addMountPoints({ containerPath: RDS_CA_VOLUME.path, sourceVolume: RDS_CA_VOLUME.name, readOnly: false });
+    hasura.addContainerDependencies({ container: caFetcher, condition: ecs.ContainerDependencyCondition.SUCCESS });
 
     this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc: network.vpc,

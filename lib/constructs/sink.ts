@@ -42,7 +42,8 @@ export class Sink extends Construct {
       vpcSubnets: network.isolatedSubnets,
       securityGroups: [sg],
     });
-    database.allowFunction(this.function, 'Sink Lambda');
+    // As perftool_sink (lambda/db-init/roles.ts): it can store results but not change the schema.
+    database.allowFunction(this.function, 'Sink Lambda', database.sinkSecret);
     // New sink code may write what only the new schema accepts (e.g. a new bucket width): on every deploy the
     // migrations run first.
     this.function.node.addDependency(database.schemaReady);

@@ -52,6 +52,12 @@ export class Web extends Construct {
       comment: 'Serves index.html for the viewer client-side routes',
     });
 
+    const stripHasuraHeaders = new cloudfront.Function(this, 'StripHasuraHeaders', {
+      code: cloudfront.FunctionCode.fromFile({ filePath: join(REPO_ROOT, 'lib', 'web', 'strip-hasura-headers.js') }),
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      comment: 'Removes x-hasura-* request headers: the internet reaches Hasura only as its anonymous role',
+    });
+
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'perftool viewer security headers',
       securityHeadersBehavior: {
@@ -114,9 +120,10 @@ export class Web extends Construct {
           viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
           allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
           cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
-          // Forwards Sec-WebSocket-Key/-Version/-Protocol and the GraphQL request headers.
+          // Forwards Sec-WebSocket-Key/-Version/-Protocol and the GraphQL request headers, minus x-hasura-*.
           originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           responseHeadersPolicy: headers,
+          functionAssociations: [{ function: stripHasuraHeaders, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
         },
       },
     });

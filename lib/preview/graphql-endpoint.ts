@@ -1,11 +1,13 @@
 /**
  * The preview's `/v1/graphql`: Hasura-shaped schema (see hasura-schema.ts; production uses Hasura itself) over the
- * project's PostgreSQL tables, with Hasura's request/response shape (HTTP 200 with `errors[].extensions.code`).
+ * project's PostgreSQL tables, with Hasura's request/response shape (HTTP 200 with `errors[].extensions.code`), and
+ * Hasura's allow-list from the same metadata (lib/hasura/allow-list.ts): only the viewer's own documents run.
  */
-import { GraphQLError, GraphQLSchema, execute, parse, validate } from 'graphql';
+import { DocumentNode, GraphQLError, GraphQLSchema, execute, parse, validate } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool, PoolClient, types } from 'pg';
+import { AllowList, allowListFromMetadata, NOT_ALLOWED } from '../hasura/allow-list';
 import { Sql, TableInfo, buildHasuraSchema, permissionsFromMetadata } from './hasura-schema';
 
 export const METADATA_PATH = join(__dirname, '..', 'hasura', 'metadata.json');
@@ -73,11 +75,23 @@ export function poolSql(pool: Pool): Sql {
   };
 }
 
+export const readMetadata = (): unknown => JSON.parse(readFileSync(METADATA_PATH, 'utf8'));
+
 /** Builds the schema for the anonymous role from metadata.json and the database catalogue. */
-export async function createHasuraStandInSchema(pool: Pool, metadata: unknown = JSON.parse(readFileSync(METADATA_PATH, 'utf8'))): Promise<GraphQLSchema> {
+export async function createHasuraStandInSchema(pool: Pool, metadata: unknown = readMetadata()): Promise<GraphQLSchema> {
   const permissions = permissionsFromMetadata(metadata);
   const tables = await readTables(pool, permissions.map((p) => p.table));
   return buildHasuraSchema(permissions, tables, poolSql(pool));
+}
+
+/** What the anonymous role meets at `/v1/graphql`: its schema and the allow-list, both from the metadata. */
+export interface HasuraStandIn {
+  schema: GraphQLSchema;
+  allowList: AllowList;
+}
+
+export async function createHasuraStandIn(pool: Pool, metadata: unknown = readMetadata()): Promise<HasuraStandIn> {
+  return { schema: await createHasuraStandInSchema(pool, metadata), allowList: allowListFromMetadata(metadata) };
 }
 
 export interface GraphqlResponse {
@@ -87,34 +101,63 @@ export interface GraphqlResponse {
 
 const hasuraError = (message: string, code: string) => ({ errors: [{ message, extensions: { path: '$', code } }] });
 
-/** One GraphQL-over-HTTP request body → Hasura-style response body. */
-export async function runGraphqlRequest(schema: GraphQLSchema, body: unknown): Promise<GraphqlResponse> {
+/**
+ * One GraphQL-over-HTTP request body → Hasura-style response body, as the anonymous role: a document outside the
+ * allow-list (introspection included) is refused before anything else, with Hasura's error.
+ */
+export async function runGraphqlRequest(standIn: HasuraStandIn, body: unknown): Promise<GraphqlResponse> {
+  const parsed = parseRequest(body);
+  if (!('document' in parsed)) return parsed;
+  if (!standIn.allowList.allows(parsed.document)) return hasuraError(NOT_ALLOWED.message, NOT_ALLOWED.code);
+  return executeParsed(standIn.schema, parsed);
+}
+
+/** The same without the allow-list (what Hasura does for its admin): for tests of the schema itself. */
+export async function runUnlistedGraphqlRequest(schema: GraphQLSchema, body: unknown): Promise<GraphqlResponse> {
+  const parsed = parseRequest(body);
+  return 'document' in parsed ? executeParsed(schema, parsed) : parsed;
+}
+
+interface ParsedRequest {
+  document: DocumentNode;
+  variables?: Record<string, unknown>;
+  operationName?: string;
+}
+
+function parseRequest(body: unknown): ParsedRequest | GraphqlResponse {
   const req = body as { query?: unknown; variables?: unknown; operationName?: unknown } | null;
-  if (!req || typeof req.query !== 'string') return hasuraError('the key "query" was not present', 'parse-failed');
-  let document;
+  if (!req || typeof req !== 'object' || Array.isArray(req) || typeof req.query !== 'string') return hasuraError('the key "query" was not present', 'parse-failed');
+  if (req.variables != null && (typeof req.variables !== 'object' || Array.isArray(req.variables))) return hasuraError('"variables" must be an object', 'parse-failed');
+  if (req.operationName != null && typeof req.operationName !== 'string') return hasuraError('"operationName" must be a string', 'parse-failed');
   try {
-    document = parse(req.query);
+    return {
+      document: parse(req.query),
+      variables: (req.variables ?? undefined) as Record<string, unknown> | undefined,
+      operationName: (req.operationName ?? undefined) as string | undefined,
+    };
   } catch (e) {
     return hasuraError((e as Error).message, 'validation-failed');
   }
+}
+
+async function executeParsed(schema: GraphQLSchema, { document, variables, operationName }: ParsedRequest): Promise<GraphqlResponse> {
   const problems = validate(schema, document);
   if (problems.length) return hasuraError(problems.map((p) => p.message).join('; '), 'validation-failed');
   if (document.definitions.some((d) => d.kind === 'OperationDefinition' && d.operation === 'subscription')) {
     return hasuraError('subscriptions are not served by the local preview', 'not-supported');
   }
-  const result = await execute({
-    schema,
-    document,
-    variableValues: (req.variables ?? undefined) as Record<string, unknown> | undefined,
-    operationName: typeof req.operationName === 'string' ? req.operationName : undefined,
-  });
+  const result = await execute({ schema, document, variableValues: variables, operationName });
   if (result.errors?.length) {
-    // Hasura answers a failed request with errors and no partial data.
+    // Hasura answers a failed request with errors and no partial data; a database failure it did not expect is
+    // "database query error" without details (those go to its log, here to nobody).
     return {
-      errors: result.errors.map((e: GraphQLError) => ({
-        message: e.message,
-        extensions: { path: '$' + (e.path ? '.' + e.path.join('.') : ''), code: String(e.extensions?.code ?? (e.originalError ? 'unexpected' : 'validation-failed')) },
-      })),
+      errors: result.errors.map((e: GraphQLError) => {
+        const internal = e.originalError !== undefined && !(e.originalError instanceof GraphQLError);
+        return {
+          message: internal ? 'database query error' : e.message,
+          extensions: { path: '$' + (e.path ? '.' + e.path.join('.') : ''), code: internal ? 'unexpected' : String(e.extensions?.code ?? 'validation-failed') },
+        };
+      }),
     };
   }
   return { data: result.data };

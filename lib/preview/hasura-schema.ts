@@ -10,7 +10,8 @@
  * - per update permission: `update_<table>_by_pk(pk_columns: <table>_pk_columns_input!, _set: <table>_set_input)`;
  * - `<table>_bool_exp` over the permitted columns with `<scalar>_comparison_exp` (`_eq _neq _gt _gte _lt _lte _in`),
  *   `order_by` with `asc`/`desc`; scalars named as Hasura names them (timestamptz, float8, bigint, jsonb, Int, String).
- * Permissions come from the metadata: permitted columns, the row limit (caps `limit`) and the update filter/check.
+ * Permissions come from the metadata: permitted columns, the row limit (caps `limit`), the root fields a select
+ * permission exposes (`query_root_fields`) and the update filter/check.
  * Column types and nullability come from the database, as Hasura derives them.
  * Not implemented (the viewer does not use them): offset, distinct_on, aggregates, subscriptions, _and/_or/_not
  * in client filters, on_conflict, _inc and the other update operators.
@@ -55,6 +56,8 @@ export interface SelectPermission {
   columns: string[];
   filter: BoolExp;
   limit?: number;
+  /** Hasura's root-field visibility: absent or null exposes every select root field, a list only those named. */
+  query_root_fields?: string[] | null;
 }
 export interface InsertPermission {
   columns: string[];
@@ -306,7 +309,8 @@ export function buildHasuraSchema(permissions: readonly TablePermissions[], tabl
     // Every permitted column is read; graphql-js then returns the ones asked for (aliases and fragments included).
     const fields = select.columns;
 
-    queryFields[perm.table] = {
+    const exposes = (rootField: string) => select.query_root_fields == null || select.query_root_fields.includes(rootField);
+    if (exposes('select')) queryFields[perm.table] = {
       type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(objectType))),
       description: `fetch data from the table: "${perm.table}"`,
       args: {
@@ -323,7 +327,7 @@ export function buildHasuraSchema(permissions: readonly TablePermissions[], tabl
     const pkSelectable = info.primaryKey.length > 0 && info.primaryKey.every((k) => select.columns.includes(k));
     const pkArgs = Object.fromEntries(info.primaryKey.map((k) => [k, { type: new GraphQLNonNull(scalarFor(column(k))) }]));
     const pkWhere = (args: Record<string, unknown>) => Object.fromEntries(info.primaryKey.map((k) => [k, { _eq: args[k] }]));
-    if (pkSelectable) {
+    if (pkSelectable && exposes('select_by_pk')) {
       queryFields[`${perm.table}_by_pk`] = {
         type: objectType,
         description: `fetch data from the table: "${perm.table}" using primary key columns`,
@@ -420,6 +424,8 @@ async function runMutation(sql: Sql, text: string, values: unknown[]): Promise<R
     const pg = e as { code?: string; message: string };
     if (pg.code === '23505') throw new GraphQLError(`Uniqueness violation. ${pg.message}`, { extensions: { code: 'constraint-violation' } });
     if (pg.code === '23502') throw new GraphQLError(`Not-NULL violation. ${pg.message}`, { extensions: { code: 'constraint-violation' } });
+    // Hasura files a check violation (a CHECK constraint, or a trigger raising check_violation) as a permission error.
+    if (pg.code === '23514') throw new GraphQLError(`Check constraint violation. ${pg.message}`, { extensions: { code: 'permission-error' } });
     throw e;
   }
 }

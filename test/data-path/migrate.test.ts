@@ -1,4 +1,7 @@
 import '../support/quiet-logs';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -220,7 +223,7 @@ describe('003_hourly_buckets on a database that already holds results', () => {
   test('the migration adds perftool_1hour, backfilled: equal to aggregating the raw rows by hour', async () => {
     expect((await c.query(`SELECT to_regclass('public.perftool_1hour') AS v`)).rows[0].v).toBeNull();
     const r = await applyMigrations(c, { defaultPerftoolName: 'x' });
-    expect(r).toEqual({ applied: ['003_hourly_buckets'], schemaVersion: 3 });
+    expect(r).toEqual({ applied: MIGRATIONS.filter((m) => m.version >= 3).map((m) => m.name), schemaVersion: MIGRATIONS.length });
     await expectBucketViewEqualsRawRows(c, 'perftool_1hour', 3600, 'hourly-');
     const quiet = await c.query(`SELECT reader_bytes_rate, reader_error_count FROM perftool_1hour
       WHERE publisher = 'hourly-2' AND "timestamp" = to_timestamp(${QUIET_HOUR * 3600n})`);
@@ -244,7 +247,7 @@ describe('003_hourly_buckets on a database that already holds results', () => {
   test('running the init again changes neither the schema nor the buckets', async () => {
     const state = async () => [await schemaSnapshot(c), (await c.query('SELECT * FROM perftool_rollup ORDER BY 1, 2, 3')).rows];
     const before = await state();
-    expect(await applyMigrations(c, { defaultPerftoolName: 'x' })).toEqual({ applied: [], schemaVersion: 3 });
+    expect(await applyMigrations(c, { defaultPerftoolName: 'x' })).toEqual({ applied: [], schemaVersion: MIGRATIONS.length });
     expect(await state()).toEqual(before);
   });
 });
@@ -264,6 +267,11 @@ describe('db-init custom resource handler', () => {
     LogicalResourceId: 'ResultsSchema',
     ResourceType: 'Custom::ResultsSchema',
   };
+  const HASURA_SECRET = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:hasura-db-AbCdEf';
+  const SINK_SECRET = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:sink-db-AbCdEf';
+  const roleSecrets = { HasuraSecretArn: HASURA_SECRET, SinkSecretArn: SINK_SECRET };
+  const sinkPassword = randomBytes(12).toString('hex');
+  const secrets = mockClient(SecretsManagerClient);
   const create = (props: Record<string, unknown>): CloudFormationCustomResourceEvent => ({
     ...base,
     RequestType: 'Create',
@@ -272,8 +280,11 @@ describe('db-init custom resource handler', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase('init');
+    secrets.on(GetSecretValueCommand, { SecretId: HASURA_SECRET }).resolves({ SecretString: JSON.stringify({ username: 'perftool_hasura', password: 'hasura-pw' }) });
+    secrets.on(GetSecretValueCommand, { SecretId: SINK_SECRET }).resolves({ SecretString: JSON.stringify({ username: 'perftool_sink', password: sinkPassword }) });
   });
   afterAll(async () => {
+    secrets.restore();
     await db.drop();
   });
 
@@ -281,8 +292,8 @@ describe('db-init custom resource handler', () => {
     ...base,
     RequestType: 'Update',
     PhysicalResourceId: 'perftool-results-schema',
-    ResourceProperties: { ServiceToken: base.ServiceToken, DefaultPerftoolName: to },
-    OldResourceProperties: { ServiceToken: base.ServiceToken, DefaultPerftoolName: from },
+    ResourceProperties: { ServiceToken: base.ServiceToken, DefaultPerftoolName: to, ...roleSecrets },
+    OldResourceProperties: { ServiceToken: base.ServiceToken, DefaultPerftoolName: from, ...roleSecrets },
   });
   const defaultRow = async () => {
     const c = await open(db);
@@ -292,7 +303,7 @@ describe('db-init custom resource handler', () => {
   };
 
   test('Create applies the schema with the target topic as the viewer default; an Update follows a new topic', async () => {
-    const created = await withEnv(db.env, () => handler(create({ DefaultPerftoolName: 'my-target' })));
+    const created = await withEnv(db.env, () => handler(create({ DefaultPerftoolName: 'my-target', ...roleSecrets })));
     expect(created).toEqual({ PhysicalResourceId: 'perftool-results-schema', Data: { SchemaVersion: String(MIGRATIONS.length) } });
     expect((await defaultRow()).config).toEqual(defaultViewerConfig('my-target'));
     expect(await withEnv(db.env, () => handler(update('my-target', 'new-target')))).toEqual(created);
@@ -316,8 +327,157 @@ describe('db-init custom resource handler', () => {
     expect(t.rows[0].present).toBe(true);
   });
 
-  test('a missing DefaultPerftoolName or an unreachable database fails with the reason', async () => {
-    await expect(withEnv(db.env, () => handler(create({})))).rejects.toThrow('ResourceProperties.DefaultPerftoolName (the MQTT target topic) is required');
-    await expect(withEnv({ ...db.env, PGPORT: '1' }, () => handler(create({ DefaultPerftoolName: 'x' })))).rejects.toThrow(/ECONNREFUSED/);
+  test('the roles Hasura and the sink connect as get the passwords of their secrets', async () => {
+    const sink = new Client({ ...db.config, user: 'perftool_sink', password: sinkPassword });
+    await sink.connect();
+    try {
+      expect((await sink.query('SELECT current_user AS u')).rows[0].u).toBe('perftool_sink');
+      await expect(sink.query('CREATE TABLE planted (x int)')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await sink.end();
+    }
   });
+
+  test('a missing DefaultPerftoolName, role secret or an unreachable database fails with the reason', async () => {
+    await expect(withEnv(db.env, () => handler(create({ ...roleSecrets })))).rejects.toThrow('ResourceProperties.DefaultPerftoolName (the MQTT target topic) is required');
+    await expect(withEnv(db.env, () => handler(create({ DefaultPerftoolName: 'x', HasuraSecretArn: HASURA_SECRET })))).rejects.toThrow(
+      'ResourceProperties.HasuraSecretArn and SinkSecretArn (the database role secrets) are required',
+    );
+    await expect(withEnv({ ...db.env, PGPORT: '1' }, () => handler(create({ DefaultPerftoolName: 'x', ...roleSecrets })))).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('004_viewer_config_limits: what anyone may store through the public API is bounded', () => {
+  /** The viewer's own check (the rule the viewer engineer shows in words); the database must agree with it. */
+  const VIEWER_NAME_RULE = /^[\p{L}\p{N}_ .,:;()\[\]\/+#@&-]{1,100}$/u;
+  const viewerAccepts = (name: string) => VIEWER_NAME_RULE.test(name) && name === name.trim();
+  let db: TestDatabase;
+  let c: Client;
+  beforeAll(async () => {
+    db = await createTestDatabase('mig4', { utf8: true });
+    c = await open(db);
+    await applyMigrations(c, { defaultPerftoolName: 'x' });
+  });
+  afterAll(async () => {
+    await c.end();
+    await db.drop();
+  });
+
+  /** Inserts one row and returns the SQLSTATE and the constraint (or message) that refused it, or 'ok'. */
+  async function tryInsert(name: string, comment: string | null = null, config: unknown = {}): Promise<string> {
+    try {
+      await c.query('INSERT INTO viewer_config (name, comment, config) VALUES ($1, $2, $3)', [name, comment, JSON.stringify(config)]);
+      return 'ok';
+    } catch (e) {
+      const err = e as { code: string; constraint?: string; message: string };
+      return `${err.code} ${err.constraint ?? err.message}`;
+    }
+  }
+
+  test('the name rule agrees with the viewer check on a sample of names, Japanese ones included', async () => {
+    const names = [
+      'default', '東京ラボ', '実験 2026/11 (Pi #3)', 'テスト-ダッシュボード_v2.1', '𠮷野家', 'ｶﾀｶﾅ', '１２３', 'Ⅻ', '½', 'Ünïcödé',
+      'a_b.c,d:e;f(g)[h]/i+j#k@l&m-n', 'x'.repeat(100), 'あ'.repeat(100),
+      'x'.repeat(101), 'あ'.repeat(101), '', ' lead', 'trail ', '\u3000全角空白', 'tab\there', 'line\nbreak', '"quoted"', "it's",
+      'a<b>', 'back\\slash', 'e\u0301', '📈 chart', 'percent%', 'dollar$', 'caret^', 'pipe|', 'tilde~', 'star*', 'eq=',
+    ];
+    const { rows } = await c.query<{ name: string; ok: boolean }>('SELECT name, viewer_config_name_ok(name) AS ok FROM unnest($1::text[]) AS name', [names]);
+    expect(rows.map((r) => [r.name, r.ok])).toEqual(names.map((n) => [n, viewerAccepts(n)]));
+    expect(rows.filter((r) => r.ok).length).toBeGreaterThan(10);
+    expect(rows.filter((r) => !r.ok).length).toBeGreaterThan(10);
+  });
+
+  test('letters and digits are the same set as JavaScript\'s \\p{L}\\p{N} over the whole Basic Multilingual Plane', async () => {
+    const { rows } = await c.query<{ cp: number }>(
+      `SELECT cp FROM generate_series(1, 65535) AS cp
+        WHERE cp NOT BETWEEN 55296 AND 57343 AND chr(cp) ~ ('^[' || viewer_config_name_chars() || ']$') ORDER BY cp`,
+    );
+    const expected: number[] = [];
+    for (let cp = 1; cp <= 0xffff; cp++) if ((cp < 0xd800 || cp > 0xdfff) && /^[\p{L}\p{N}_ .,:;()\[\]\/+#@&-]$/u.test(String.fromCodePoint(cp))) expected.push(cp);
+    expect(rows.map((r) => r.cp)).toEqual(expected);
+  });
+
+  test('each refusal names its constraint (the names the viewer maps to words)', async () => {
+    expect(await tryInsert('bad"name')).toBe('23514 viewer_config_name_rule');
+    expect(await tryInsert(' padded')).toBe('23514 viewer_config_name_rule');
+    expect(await tryInsert('x'.repeat(101))).toBe('23514 viewer_config_name_rule');
+    expect(await tryInsert('Default')).toBe('23505 viewer_config_name_folded_key');
+    expect(await tryInsert('DEFAULT')).toBe('23505 viewer_config_name_folded_key');
+    expect(await tryInsert('ok comment', 'あ'.repeat(341))).toBe('ok'); // 1,023 bytes
+    expect(await tryInsert('long comment', 'あ'.repeat(342))).toBe('23514 viewer_config_comment_size'); // 1,026 bytes
+    // 64 KiB of jsonb text: {"a": "…"} is 9 bytes around the string
+    expect(await tryInsert('big ok', null, { a: 'x'.repeat(65536 - 9) })).toBe('ok');
+    expect(await tryInsert('too big', null, { a: 'x'.repeat(65536 - 8) })).toBe('23514 viewer_config_config_size');
+    expect(await tryInsert('Ok Comment')).toBe('23505 viewer_config_name_folded_key');
+    const big = await c.query(`SELECT id FROM viewer_config WHERE name = 'big ok'`);
+    await expect(c.query(`UPDATE viewer_config SET config = config || '{"b": 1}' WHERE id = $1`, [big.rows[0].id])).rejects.toMatchObject({ constraint: 'viewer_config_config_size' });
+  });
+
+  test('at most 200 rows, even for concurrent inserts; `default` can always be seeded again', async () => {
+    await c.query(`DELETE FROM viewer_config WHERE name <> 'default'`);
+    await c.query(`INSERT INTO viewer_config (name, config) SELECT 'row ' || i, '{}' FROM generate_series(1, 198) AS i`);
+    // Row 200 by either of two connections at once: exactly one wins.
+    const others = [await open(db), await open(db)];
+    try {
+      const results = await Promise.allSettled(others.map((o, i) => o.query(`INSERT INTO viewer_config (name, config) VALUES ($1, '{}')`, [`racer ${i}`])));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(refused.reason).toMatchObject({ code: '23514' });
+      expect(refused.reason.message).toContain('viewer_config_row_limit');
+    } finally {
+      await Promise.all(others.map((o) => o.end()));
+    }
+    expect((await c.query('SELECT count(*)::int AS n FROM viewer_config')).rows[0].n).toBe(200);
+    expect(await tryInsert('one more')).toMatch(/^23514 viewer_config_row_limit: /);
+    await c.query(`DELETE FROM viewer_config WHERE name = 'default'`);
+    await applyMigrations(c, { defaultPerftoolName: 'x' });
+    expect((await c.query(`SELECT count(*)::int AS n FROM viewer_config WHERE name = 'default'`)).rows[0].n).toBe(1);
+  });
+});
+
+test('004_viewer_config_limits applies to a deployment whose saved dashboards break the new rules', async () => {
+  const db = await createTestDatabase('mig4old', { utf8: true });
+  const c = await open(db);
+  try {
+    // Everything before the limits migration (found by name: its number may change when branches merge).
+    const limits = MIGRATIONS.find((m) => m.name.endsWith('_viewer_config_limits'))!;
+    await applyMigrations(c, { defaultPerftoolName: 'x', migrations: MIGRATIONS.filter((m) => m.version < limits.version) });
+    const old = [
+      ['Default', null, {}],
+      ['default ', null, {}],
+      ['bad"name', null, {}],
+      ['bad_name', null, {}],
+      ['   ', null, {}],
+      ['東京 ラボ', null, {}],
+      ['y'.repeat(150), null, {}],
+      ['Y'.repeat(100), null, {}],
+      ['huge', 'c'.repeat(2000), { a: 'x'.repeat(70_000) }],
+    ] as const;
+    for (const [name, comment, config] of old) {
+      await c.query('INSERT INTO viewer_config (name, comment, config) VALUES ($1, $2, $3)', [name, comment, JSON.stringify(config)]);
+    }
+    const r = await applyMigrations(c, { defaultPerftoolName: 'x' });
+    expect(r.applied).toEqual(MIGRATIONS.filter((m) => m.version >= limits.version).map((m) => m.name));
+    const { rows } = await c.query<{ name: string }>('SELECT name FROM viewer_config ORDER BY id');
+    expect(rows.map((x) => x.name)).toEqual([
+      'default', // seeded before the others: keeps its name
+      'Default (2)',
+      'default (3)',
+      'bad_name (2)', // a name that already followed the rule keeps it
+      'bad_name',
+      'dashboard',
+      '東京 ラボ',
+      `${'y'.repeat(96)} (2)`, // cut to 100, then folded onto the valid 'YYY…' which keeps its name
+      'Y'.repeat(100),
+      'huge',
+    ]);
+    // Oversized rows stored before are kept as they were; a change to them must fit.
+    const huge = await c.query(`SELECT octet_length(comment) AS comment, octet_length(config::text) AS config FROM viewer_config WHERE name = 'huge'`);
+    expect(huge.rows[0]).toEqual({ comment: 2000, config: 70_009 });
+    await expect(c.query(`UPDATE viewer_config SET comment = 'short' WHERE name = 'huge'`)).rejects.toMatchObject({ constraint: 'viewer_config_config_size' });
+    await c.query(`UPDATE viewer_config SET comment = 'short', config = '{}' WHERE name = 'huge'`);
+  } finally {
+    await c.end();
+    await db.drop();
+  }
 });

@@ -3,6 +3,10 @@ import { AddressInfo } from 'node:net';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { applyMetadata } from '../../lambda/hasura-metadata/apply';
+import { VIEWER_COLLECTION, withViewerOperations } from '../../lib/hasura/allow-list';
+import { METADATA_FILE, renderMetadata } from '../../lib/hasura/generate-metadata';
+import { HASURA_ENVIRONMENT } from '../../lib/hasura-env';
+import { ALL_OPERATIONS } from '../../viewer-assets/src/api/operations';
 
 const METADATA = JSON.parse(readFileSync(join(__dirname, '..', '..', 'lib', 'hasura', 'metadata.json'), 'utf8'));
 const SECRET = 'test-admin-secret';
@@ -149,5 +153,49 @@ describe('lib/hasura/metadata.json (the reviewed API surface)', () => {
     const conn = METADATA.sources[0].configuration.connection_info;
     expect(conn.database_url).toEqual({ from_env: 'HASURA_GRAPHQL_DATABASE_URL' });
     expect(conn.pool_settings.max_connections).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('allow-list and root fields: derived from the viewer operations (npx tsx lib/hasura/generate-metadata.ts)', () => {
+  test('metadata.json is exactly what the generator makes of the current viewer operations', () => {
+    // Fails when viewer-assets/src/api/operations.ts and the metadata drift apart: regenerate, review, commit.
+    expect(readFileSync(METADATA_FILE, 'utf8')).toBe(renderMetadata(METADATA, ALL_OPERATIONS));
+  });
+
+  test('the only allow-listed collection holds the viewer operations, text for text, for every role', () => {
+    expect(METADATA.allowlist).toEqual([{ collection: VIEWER_COLLECTION, scope: { global: true } }]);
+    expect(METADATA.query_collections).toHaveLength(1);
+    const queries = METADATA.query_collections[0].definition.queries as Array<{ name: string; query: string }>;
+    expect(Object.fromEntries(queries.map((q) => [q.name, q.query]))).toEqual(ALL_OPERATIONS);
+    expect(HASURA_ENVIRONMENT.HASURA_GRAPHQL_ENABLE_ALLOWLIST).toBe('true');
+  });
+
+  test('anonymous select permissions expose only the root fields the viewer queries, and no subscriptions', () => {
+    const fields = Object.fromEntries(
+      (METADATA.sources[0].tables as Array<{ table: { name: string }; select_permissions: Array<{ permission: Record<string, unknown> }> }>).map((t) => [
+        t.table.name,
+        [t.select_permissions[0].permission.query_root_fields, t.select_permissions[0].permission.subscription_root_fields],
+      ]),
+    );
+    expect(fields.viewer_config).toEqual([['select', 'select_by_pk'], []]);
+    expect(fields.perftool).toEqual([['select'], []]);
+    for (const [table, [query, subscription]] of Object.entries(fields)) {
+      expect({ table, subscription }).toEqual({ table, subscription: [] });
+      expect({ table, aggregate: (query as string[]).includes('select_aggregate') }).toEqual({ table, aggregate: false });
+    }
+  });
+
+  test('a new viewer operation extends the collection and the root fields it needs; an unknown root field is an error', () => {
+    const extended = withViewerOperations(METADATA, {
+      ...ALL_OPERATIONS,
+      PUBLISHER_COUNT: 'query PublisherCount { perftool_publishers_aggregate { aggregate { count } } }',
+      LIVE: 'subscription Live { perftool_publishers { publisher } }',
+    });
+    const perm = extended.sources[0].tables.find((t) => t.table.name === 'perftool_publishers')!.select_permissions![0].permission;
+    expect([perm.query_root_fields, perm.subscription_root_fields]).toEqual([['select', 'select_aggregate'], ['select']]);
+    expect(extended.query_collections![0].definition.queries.map((q) => q.name)).toContain('PUBLISHER_COUNT');
+    const unused = withViewerOperations(METADATA, { CONFIG_NAMES: ALL_OPERATIONS.CONFIG_NAMES });
+    expect(unused.sources[0].tables.find((t) => t.table.name === 'perftool')!.select_permissions![0].permission.query_root_fields).toEqual([]);
+    expect(() => withViewerOperations(METADATA, { BAD: '{ perftool_message { msg } }' })).toThrow(/BAD: root field perftool_message/);
   });
 });

@@ -261,7 +261,8 @@ describe('sink', () => {
     const fn = t.toJSON().Resources[id(stack.sink.function)];
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
     expect(fn.Properties.VpcConfig.SubnetIds).toBeDefined();
-    expect(fn.Properties.Environment.Variables.DB_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/DatabaseInstanceSecret/) });
+    // The sink writes as its own role (perftool_sink, lambda/db-init/roles.ts), not as the master user.
+    expect(fn.Properties.Environment.Variables.DB_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/DatabaseSinkRoleSecretAttachment/) });
   });
 
   test('both database clients (sink, schema) verify RDS TLS with the runtime CA bundle and may reach port 5432', () => {
@@ -269,7 +270,7 @@ describe('sink', () => {
     for (const fn of [stack.sink.function, stack.database.node.findChild('SchemaInitFunction')]) {
       const vars = t.toJSON().Resources[id(fn)].Properties.Environment.Variables;
       expect(vars.NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
-      expect(vars.DB_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/DatabaseInstanceSecret/) });
+      expect(vars.DB_SECRET_ARN).toEqual({ Ref: expect.stringMatching(fn === stack.sink.function ? /DatabaseSinkRoleSecretAttachment/ : /DatabaseInstanceSecret/) });
       const fnSg = (fn as unknown as { connections: { securityGroups: IConstruct[] } }).connections.securityGroups[0];
       expect(dbSgRules).toContainEqual(
         expect.objectContaining({
@@ -320,7 +321,8 @@ describe('graphql', () => {
     expect(Object.keys(env).filter((k) => /SECRET|PASSWORD|DATABASE_URL/.test(k))).toEqual([]);
     const secrets = Object.fromEntries(container.Secrets.map((s: { Name: string; ValueFrom: unknown }) => [s.Name, JSON.stringify(s.ValueFrom)]));
     expect(secrets.HASURA_GRAPHQL_ADMIN_SECRET).toContain(id(stack.graphql.adminSecret));
-    expect(secrets.DB_PASSWORD).toMatch(/DatabaseInstanceSecret.*:password::/);
+    // Its own database role (lambda/db-init/roles.ts), not the master user.
+    expect(secrets.DB_PASSWORD).toMatch(/HasuraRoleSecret.*:password::/);
   });
 
   test('internal ALB with a long idle timeout for WebSocket subscriptions; health check /healthz', () => {

@@ -2,7 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
+import { CfnElement } from 'aws-cdk-lib';
+import { GRAPHQL_PATH_PATTERN } from '../../lib/constructs/web';
 import { contentSecurityPolicy } from '../../lib/web/security-headers';
+import { synthesise } from './synth';
 import { buildViewerInto } from '../../lib/web/viewer-build';
 
 // The CloudFront Function source as deployed, run in a fresh context like the CloudFront JS runtime.
@@ -23,6 +26,43 @@ describe('SPA rewrite function', () => {
     ['/index.html', '/index.html'],
   ])('%s → %s', (uri, expected) => {
     expect(rewrite(uri)).toBe(expected);
+  });
+});
+
+describe('x-hasura-* header stripping function (the /v1/graphql* behaviour)', () => {
+  const stripSource = readFileSync(join(__dirname, '..', '..', 'lib', 'web', 'strip-hasura-headers.js'), 'utf8');
+  const strip = (headers: Record<string, { value: string }>) => {
+    const sandbox: { result?: { uri: string; headers: Record<string, { value: string }> } } = {};
+    runInNewContext(`${stripSource}\nresult = handler(${JSON.stringify({ request: { method: 'POST', uri: '/v1/graphql', headers } })});`, sandbox);
+    return sandbox.result!;
+  };
+
+  test('the admin secret, role and any other x-hasura-* header never reach Hasura; everything else does', () => {
+    const out = strip({
+      'x-hasura-admin-secret': { value: 'guessed' },
+      'x-hasura-role': { value: 'admin' },
+      'x-hasura-use-backend-only-permissions': { value: 'true' },
+      'x-hasura-user-id': { value: '1' },
+      'content-type': { value: 'application/json' },
+      'sec-websocket-protocol': { value: 'graphql-transport-ws' },
+      'x-hasura': { value: 'not a hasura session header' },
+      origin: { value: 'https://perftool.example.org' },
+    });
+    expect(Object.keys(out.headers).sort()).toEqual(['content-type', 'origin', 'sec-websocket-protocol', 'x-hasura']);
+    expect(out.uri).toBe('/v1/graphql');
+  });
+
+  test('is attached to the GraphQL behaviour as a viewer-request function, in the JS 2.0 runtime', () => {
+    const { template, stack } = synthesise();
+    const fnId = stack.getLogicalId(stack.web.node.findChild('StripHasuraHeaders').node.defaultChild as CfnElement);
+    const fn = template.toJSON().Resources[fnId];
+    expect(fn.Properties.FunctionCode).toBe(stripSource);
+    expect(fn.Properties.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
+    const dist = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0] as {
+      Properties: { DistributionConfig: { CacheBehaviors: Array<{ PathPattern: string; FunctionAssociations?: Array<{ EventType: string; FunctionARN: unknown }> }> } };
+    };
+    const graphql = dist.Properties.DistributionConfig.CacheBehaviors.find((b) => b.PathPattern === GRAPHQL_PATH_PATTERN)!;
+    expect(graphql.FunctionAssociations).toEqual([{ EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [fnId, 'FunctionARN'] } }]);
   });
 });
 

@@ -74,7 +74,7 @@ describe('npm run smoke end to end against local stand-ins', () => {
     const wrongRates = await startLocalHttp((_req, body, res) => {
       const { publisher } = (JSON.parse(body) as { variables: { publisher: string } }).variables;
       const row = { timestamp: '2026-11-24T01:00:00+00:00', publisher, writer_bytes_rate: 1, reader_bytes_rate: 2 };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { perftool: [row] } }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { rows: [row] } }));
     });
     const aws = mockDeployedStack({ outputs: { ...local.outputs, GraphqlUrl: `${wrongRates.url}/v1/graphql` }, mqttPassword: local.mqttPassword });
     const out = captureIo();

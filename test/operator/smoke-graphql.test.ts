@@ -1,4 +1,5 @@
 import { waitForResult } from '../../lib/operator/smoke/graphql-poll';
+import { ALL_OPERATIONS } from '../../viewer-assets/src/api/operations';
 import { startLocalHttp } from './local-http';
 
 const ROW = { timestamp: '2026-11-24T01:02:03.456789+00:00', publisher: 'smoke-1', writer_bytes_rate: 481846.15, reader_bytes_rate: 480368.1 };
@@ -13,7 +14,7 @@ describe('smoke step graphql-result against a local HTTP server answering like H
         res.writeHead(502, { 'content-type': 'text/html' }).end('<html>502 Bad Gateway (CloudFront)</html>');
       } else {
         const rows = calls >= 3 && variables.publisher === ROW.publisher ? [ROW] : [];
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { perftool: rows } }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { rows } }));
       }
     });
     try {
@@ -24,7 +25,8 @@ describe('smoke step graphql-result against a local HTTP server answering like H
         expect(req.headers['x-hasura-admin-secret']).toBeUndefined();
         expect(req.headers.authorization).toBeUndefined();
       }
-      expect(JSON.parse(server.requests[0].body).query).toMatch(/perftool\(where: \{publisher: \{_eq: \$publisher\}\}/);
+      // The viewer's allow-listed raw-results document, nothing ad hoc.
+      expect(JSON.parse(server.requests[0].body).query).toBe(ALL_OPERATIONS.RESULTS_perftool);
     } finally {
       await server.close();
     }
@@ -47,7 +49,7 @@ describe('smoke step graphql-result against a local HTTP server answering like H
 
   test('times out with the last problem when the row never appears', async () => {
     const server = await startLocalHttp((_req, _body, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { perftool: [] } }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { rows: [] } }));
     });
     try {
       await expect(waitForResult({ graphqlUrl: server.url, publisher: 'smoke-9', timeoutMs: 200, intervalMs: 20 })).rejects.toThrow(

@@ -22,13 +22,16 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates an empty, uniquely named database so each test file is isolated from the others. */
-export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
+/**
+ * Creates an empty, uniquely named database so each test file is isolated from the others. `utf8` makes it UTF-8
+ * like an RDS database (the test server's own default follows initdb's locale, often C, i.e. SQL_ASCII).
+ */
+export async function createTestDatabase(prefix = 't', options: { utf8?: boolean } = {}): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
   const admin = new Client(serverConfig());
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(`CREATE DATABASE ${name}${options.utf8 ? ` TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'` : ''}`);
   } finally {
     await admin.end();
   }
