@@ -5,6 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { ActiveHours, activeHoursOf, watchedExpressions } from '../active-hours';
 import { PerftoolConfig } from '../config';
 import { Database } from './database';
 import { Graphql } from './graphql';
@@ -54,9 +55,12 @@ export class Monitoring extends Construct {
     // NATS without a target for a while (it runs one task, minHealthyPercent 0), rarely lasts that long. Created
     // once the service is up, so a first deploy does not start with a missing-data alarm. The load balancer level
     // counts targets in every AZ because cross-zone load balancing is on (NLB: explicitly; ALB: always).
+    // With active hours the services are scaled to zero outside them on purpose: the alarm then watches a metric-math
+    // series that is the healthy count while a task is expected and 1 otherwise (see lib/active-hours.ts).
+    const activeHours = activeHoursOf(config);
     const noHealthyTask = (alarmId: string, metric: cloudwatch.Metric, what: string, consequence: string) =>
-      metric.createAlarm(this, alarmId, {
-        alarmDescription: `No healthy ${what} for 5 minutes: ${consequence}. See the service's events and log group.`,
+      (activeHours ? expectedHealthy(metric, activeHours) : metric).createAlarm(this, alarmId, {
+        alarmDescription: `No healthy ${what} for 5 minutes${activeHours ? ` within the active hours ${config.activeHours} (${config.activeTimeZone})` : ''}: ${consequence}. See the service's events and log group.`,
         threshold: 1,
         evaluationPeriods: 5,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -100,4 +104,17 @@ export class Monitoring extends Construct {
       }
     }
   }
+}
+
+/**
+ * The healthy-target count while a task is expected (missing data counts as none), and 1 while the service is
+ * scaled down on purpose, so the alarm cannot fire outside the active hours.
+ */
+function expectedHealthy(healthy: cloudwatch.Metric, activeHours: ActiveHours): cloudwatch.MathExpression {
+  const period = healthy.period;
+  const usingMetrics: Record<string, cloudwatch.IMetric> = { healthy };
+  for (const [id, expression] of Object.entries(watchedExpressions(activeHours, 'healthy'))) {
+    usingMetrics[id] = new cloudwatch.MathExpression({ expression, usingMetrics: { ...usingMetrics }, period });
+  }
+  return new cloudwatch.MathExpression({ expression: 'IF(watched, FILL(healthy, 0), 1)', usingMetrics, period, label: 'healthy tasks while expected' });
 }
