@@ -64,7 +64,8 @@ describe('cost options: event poller modes', () => {
   let provisioned: Synthesised;
   beforeAll(() => {
     onDemand = synthesise();
-    provisioned = synthesise({ sinkPollerMode: 'provisioned' });
+    // With cdk-nag: synthesis throws on any unacknowledged finding.
+    provisioned = synthesise({ sinkPollerMode: 'provisioned' }, { nag: true });
   });
   const esmOf = (s: Synthesised) => {
     const all = resources(s.template, 'AWS::Lambda::EventSourceMapping');
@@ -130,7 +131,8 @@ describe('cost options: event poller modes', () => {
 
 describe('cost options: active hours', () => {
   type Alarm = { Properties: { Metrics?: MetricDataQuery[]; MetricName?: string; Threshold: number; ComparisonOperator: string; TreatMissingData: string } };
-  const scheduled = (overrides: Record<string, unknown>) => synthesise({ alarmEmail: 'ops@example.org', ...overrides });
+  // With cdk-nag: synthesis throws on any unacknowledged finding.
+  const scheduled = (overrides: Record<string, unknown>) => synthesise({ alarmEmail: 'ops@example.org', ...overrides }, { nag: true });
 
 
   describe('08:00-20:00 Monday to Friday in Europe/Berlin (daylight saving time)', () => {
