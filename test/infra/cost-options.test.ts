@@ -132,7 +132,7 @@ describe('cost options: event poller modes', () => {
 describe('cost options: active hours', () => {
   type Alarm = { Properties: { Metrics?: MetricDataQuery[]; MetricName?: string; Threshold: number; ComparisonOperator: string; TreatMissingData: string } };
   // With cdk-nag: synthesis throws on any unacknowledged finding.
-  const scheduled = (overrides: Record<string, unknown>) => synthesise({ alarmEmail: 'ops@example.org', ...overrides }, { nag: true });
+  const scheduled = (overrides: Record<string, unknown>) => synthesise({ alarmEmail: 'ops@example.org', ...overrides }, { nag: true, cfnValidate: true });
 
 
   describe('08:00-20:00 Monday to Friday in Europe/Berlin (daylight saving time)', () => {
@@ -194,6 +194,12 @@ describe('cost options: active hours', () => {
         expect(watchedMinutes).toBe(3 * 5 * (12 * 60 - START_GRACE_MINUTES));
       }
     });
+  });
+
+  test('the scheduled stack passes CloudFormation validation (cdk-nag and CloudFormation Validate report nothing)', () => {
+    const s = scheduled({ activeHours: '08:00-20:00', activeTimeZone: 'UTC' });
+    const report = JSON.parse(readFileSync(join(s.app.outdir, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ violations: unknown[] }> };
+    expect(report.pluginReports.flatMap((r) => r.violations)).toEqual([]);
   });
 
   test('a window across midnight scales down the next morning, also past the end of the week; alarms follow in Asia/Tokyo', () => {
