@@ -44,7 +44,11 @@ export class Monitoring extends Construct {
     // Two of three 5-minute periods: a lone failure that its retry repairs (a concurrent delivery of the same
     // records) does not page anyone; a database that stays unreachable does, within 10 minutes.
     const sinkErrors = sink.function.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }).createAlarm(this, 'SinkErrors', {
-      alarmDescription: 'The results sink keeps failing batches (database unreachable or a write failing). Lambda retries them; a batch that keeps failing ends in the failed-batches bucket. See the sink log group.',
+      alarmDescription: `The results sink keeps failing batches (database unreachable or a write failing). Lambda retries them; ${
+        config.sinkPollerMode === 'provisioned'
+          ? 'a batch that keeps failing ends in the failed-batches bucket'
+          : 'the partition waits until the batch succeeds (records are kept for the topic retention, 7 days)'
+      }. See the sink log group.`,
       threshold: 1,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,

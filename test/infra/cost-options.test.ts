@@ -93,6 +93,14 @@ describe('cost options: event poller modes', () => {
     });
   });
 
+  test('the sink-errors alarm tells what happens to failing batches in each mode', () => {
+    const description = (s: Synthesised) =>
+      s.template.toJSON().Resources[logicalIdOf(s.stack as Stack, s.stack.monitoring.alarms[0])].Properties.AlarmDescription as string;
+    expect(description(onDemand)).toMatch(/the partition waits until the batch succeeds/);
+    expect(description(onDemand)).not.toMatch(/bucket/);
+    expect(description(provisioned)).toMatch(/ends in the failed-batches bucket/);
+  });
+
   test('each mode has exactly the interface endpoints it needs: on-demand Lambda, STS and Secrets Manager; provisioned Secrets Manager only', () => {
     expect(interfaceEndpointServices(onDemand.template)).toEqual(['lambda', 'secretsmanager', 'sts']);
     expect(interfaceEndpointServices(provisioned.template)).toEqual(['secretsmanager']);
