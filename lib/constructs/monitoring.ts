@@ -62,8 +62,9 @@ export class Monitoring extends Construct {
     // With active hours the services are scaled to zero outside them on purpose: the alarm then watches a metric-math
     // series that is the healthy count while a task is expected and 1 otherwise (see lib/active-hours.ts).
     const activeHours = activeHoursOf(config);
+    const clock = database.instance.metricCPUUtilization({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM });
     const noHealthyTask = (alarmId: string, metric: cloudwatch.Metric, what: string, consequence: string) =>
-      (activeHours ? expectedHealthy(metric, activeHours) : metric).createAlarm(this, alarmId, {
+      (activeHours ? expectedHealthy(metric, clock, activeHours) : metric).createAlarm(this, alarmId, {
         alarmDescription: `No healthy ${what} for 5 minutes${activeHours ? ` within the active hours ${config.activeHours} (${config.activeTimeZone})` : ''}: ${consequence}. See the service's events and log group.`,
         threshold: 1,
         evaluationPeriods: 5,
@@ -112,12 +113,14 @@ export class Monitoring extends Construct {
 
 /**
  * The healthy-target count while a task is expected (missing data counts as none), and 1 while the service is
- * scaled down on purpose, so the alarm cannot fire outside the active hours.
+ * scaled down on purpose, so the alarm cannot fire outside the active hours. The clock is the database's CPU metric,
+ * which RDS publishes every minute whatever the services do: the target group may report nothing for hours while
+ * no task is registered, and the time of day must not depend on it.
  */
-function expectedHealthy(healthy: cloudwatch.Metric, activeHours: ActiveHours): cloudwatch.MathExpression {
+function expectedHealthy(healthy: cloudwatch.Metric, clock: cloudwatch.Metric, activeHours: ActiveHours): cloudwatch.MathExpression {
   const period = healthy.period;
-  const usingMetrics: Record<string, cloudwatch.IMetric> = { healthy };
-  for (const [id, expression] of Object.entries(watchedExpressions(activeHours, 'healthy'))) {
+  const usingMetrics: Record<string, cloudwatch.IMetric> = { healthy, clock };
+  for (const [id, expression] of Object.entries(watchedExpressions(activeHours, 'clock'))) {
     usingMetrics[id] = new cloudwatch.MathExpression({ expression, usingMetrics: { ...usingMetrics }, period });
   }
   return new cloudwatch.MathExpression({ expression: 'IF(watched, FILL(healthy, 0), 1)', usingMetrics, period, label: 'healthy tasks while expected' });

@@ -185,13 +185,19 @@ describe('cost options: active hours', () => {
       for (const alarm of alarms.slice(1)) {
         expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
         const queries = alarm.Properties.Metrics!;
-        expect(queries.find((q) => q.MetricStat)).toMatchObject({ MetricStat: { Metric: { MetricName: 'HealthyHostCount' }, Stat: 'Maximum', Period: 60 } });
+        expect(queries.find((q) => q.Id === 'healthy')).toMatchObject({ MetricStat: { Metric: { MetricName: 'HealthyHostCount' }, Stat: 'Maximum', Period: 60 } });
+        // The time of day comes from a metric published every minute whatever the services do (the database's CPU).
+        expect(queries.find((q) => q.Id === 'clock')).toMatchObject({ MetricStat: { Metric: { Namespace: 'AWS/RDS', MetricName: 'CPUUtilization' }, Period: 60 } });
+        const allExpressions = queries.map((q) => q.Expression ?? '').join('\n');
+        expect(allExpressions).toMatch(/HOUR\(clock\)/);
+        expect(allExpressions).not.toMatch(/(YEAR|MONTH|DATE|DAY|HOUR|MINUTE)\(healthy\)/);
         let watchedMinutes = 0;
         for (const start of weeks) {
           for (let t = start; t < start + 7 * 86_400_000; t += 60_000) {
             const at = new Date(t);
-            const noTask = evaluateAlarmMetrics(queries, at, () => undefined)!;
-            const oneTask = evaluateAlarmMetrics(queries, at, () => 1)!;
+            // No healthy-target data at all (no task registered), or one healthy task; the clock always reports.
+            const noTask = evaluateAlarmMetrics(queries, at, (id) => (id === 'clock' ? 5 : undefined))!;
+            const oneTask = evaluateAlarmMetrics(queries, at, (id) => (id === 'clock' ? 5 : 1))!;
             const breaching = noTask < alarm.Properties.Threshold;
             if (breaching !== expected(at)) throw new Error(`at ${at.toISOString()} the alarm ${breaching ? 'watches' : 'is silent'}`);
             expect(oneTask).toBe(1);
@@ -218,7 +224,7 @@ describe('cost options: active hours', () => {
       ['cron(30 6 ? * MON,SUN *)', 0],
     ]));
     const alarm = s.template.toJSON().Resources[logicalIdOf(s.stack as Stack, s.stack.monitoring.alarms[2])] as Alarm;
-    const at = (iso: string) => evaluateAlarmMetrics(alarm.Properties.Metrics!, new Date(iso), () => undefined);
+    const at = (iso: string) => evaluateAlarmMetrics(alarm.Properties.Metrics!, new Date(iso), (id) => (id === 'clock' ? 5 : undefined));
     // Tokyo is UTC+9: Saturday 22:10 JST = Saturday 13:10 UTC.
     expect(at('2027-06-05T13:09:00Z')).toBe(1); // inside the grace period
     expect(at('2027-06-05T13:10:00Z')).toBe(0);
