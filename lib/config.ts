@@ -41,6 +41,40 @@ const acmArn = (region: string | null, what: string) =>
       `must be an ACM certificate ARN${region ? ` in ${region}` : ''} (${what})`,
     );
 
+export const SINK_POLLER_MODES = ['on-demand', 'provisioned'] as const;
+export type SinkPollerMode = (typeof SINK_POLLER_MODES)[number];
+
+const ACTIVE_HOURS_PATTERN = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
+export const WEEK_DAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
+
+/** "MON-FRI", "SAT,SUN", "MON-WED,FRI" → sorted day indexes (0 = Monday). */
+function parseActiveDays(text: string, ctx: z.RefinementCtx): number[] {
+  const days = new Set<number>();
+  const index = (d: string) => WEEK_DAYS.indexOf(d.trim().toUpperCase() as (typeof WEEK_DAYS)[number]);
+  for (const part of text.split(',')) {
+    const [from, to, ...rest] = part.split('-');
+    const a = index(from);
+    const b = to === undefined ? a : index(to);
+    if (rest.length > 0 || a < 0 || b < 0 || b < a) {
+      ctx.addIssue({ code: 'custom', input: text, message: 'must be days MON..SUN as a list or ranges such as MON-FRI or MON,WED,FRI' });
+      return z.NEVER;
+    }
+    for (let d = a; d <= b; d++) days.add(d);
+  }
+  return [...days].sort((x, y) => x - y);
+}
+
+function isIanaTimeZone(name: string): boolean {
+  // Region/City names (and UTC), as Application Auto Scaling takes them; abbreviations such as JST are refused.
+  if (!/^(UTC|[A-Z][A-Za-z_-]+(\/[A-Za-z0-9_+-]+)+)$/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const configSchema = z
   .object({
     /** Kafka topic the Pi publishes results to. */
@@ -101,6 +135,22 @@ export const configSchema = z
     kafkaPublicAccess: bool.default(true),
     sinkBatchSize: int(z.number().min(1, 'must be 1-10000').max(10000, 'must be 1-10000')).default(500),
     sinkBatchWindowSeconds: int(z.number().min(0, 'must be 0-300 seconds').max(300, 'must be 0-300 seconds')).default(5),
+    /**
+     * How Lambda polls the result topic. on-demand: no poller charge, a failing batch is retried until it succeeds.
+     * provisioned: one always-on event poller (billed hourly) with bisect, bounded retries and an S3 on-failure bucket.
+     */
+    sinkPollerMode: z.enum(SINK_POLLER_MODES, { error: "must be 'on-demand' or 'provisioned'" }).default('on-demand'),
+    /** Optional daily window (local time, HH:MM-HH:MM) outside which Hasura and NATS are scaled to zero tasks. */
+    activeHours: optionalString(
+      z
+        .string()
+        .regex(ACTIVE_HOURS_PATTERN, 'must be HH:MM-HH:MM (24-hour clock, start and end differ) such as 08:00-20:00')
+        .refine((s) => { const [a, b] = s.split('-'); return a !== b; }, 'must be HH:MM-HH:MM (24-hour clock, start and end differ) such as 08:00-20:00'),
+    ),
+    /** Days on which activeHours start (e.g. MON-FRI or MON,WED,FRI); every day when unset. */
+    activeDays: z.preprocess((v) => (v === '' || v === null ? undefined : v), z.string().transform(parseActiveDays).optional()),
+    /** IANA time zone of activeHours and activeDays, e.g. Asia/Tokyo; required with activeHours. */
+    activeTimeZone: optionalString(z.string().refine(isIanaTimeZone, 'must be an IANA time zone name such as Asia/Tokyo or UTC')),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -114,6 +164,13 @@ export const configSchema = z
     }
     if (c.webProtocol === 'http' && c.webHostname) {
       ctx.addIssue({ code: 'custom', path: ['webHostname'], input: c.webHostname, message: "a custom domain needs webProtocol 'https'" });
+    }
+    if (c.activeHours && !c.activeTimeZone) {
+      ctx.addIssue({ code: 'custom', path: ['activeTimeZone'], input: c.activeTimeZone, message: 'must be set with activeHours (an IANA time zone such as Asia/Tokyo)' });
+    }
+    if (!c.activeHours && (c.activeDays || c.activeTimeZone)) {
+      const key = c.activeDays ? 'activeDays' : 'activeTimeZone';
+      ctx.addIssue({ code: 'custom', path: [key], input: undefined, message: 'has no effect without activeHours' });
     }
     if (c.resultTopicReplication > c.kafkaBrokerCount) {
       ctx.addIssue({

@@ -8,6 +8,8 @@ import { Kafka } from './constructs/kafka';
 import { Monitoring } from './constructs/monitoring';
 import { MqttTarget } from './constructs/mqtt-target';
 import { Network } from './constructs/network';
+import { ActiveHoursSchedule } from './constructs/schedule';
+import { activeHoursOf } from './active-hours';
 import { Sink } from './constructs/sink';
 import { Web } from './constructs/web';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
@@ -31,7 +33,7 @@ export class PerftoolStack extends Stack {
     super(scope, id, props);
     const { config } = props;
 
-    this.network = new Network(this, 'Network');
+    this.network = new Network(this, 'Network', { onDemandEventPollers: config.sinkPollerMode === 'on-demand' });
     const cluster = new ecs.Cluster(this, 'Containers', { vpc: this.network.vpc });
     this.kafka = new Kafka(this, 'Kafka', { network: this.network, config });
     this.mqtt = new MqttTarget(this, 'Mqtt', { network: this.network, cluster, config });
@@ -39,6 +41,10 @@ export class PerftoolStack extends Stack {
     this.sink = new Sink(this, 'Sink', { network: this.network, kafka: this.kafka, database: this.database, config });
     this.graphql = new Graphql(this, 'Graphql', { network: this.network, cluster, database: this.database });
     this.web = new Web(this, 'Web', { config, graphql: this.graphql });
+    const activeHours = activeHoursOf(config);
+    if (activeHours) {
+      new ActiveHoursSchedule(this, 'ActiveHours', { activeHours, services: { Hasura: this.graphql.service, Nats: this.mqtt.service } });
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config, sink: this.sink, graphql: this.graphql, mqtt: this.mqtt, database: this.database,
     });

@@ -5,6 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { ActiveHours, activeHoursOf, watchedExpressions } from '../active-hours';
 import { PerftoolConfig } from '../config';
 import { Database } from './database';
 import { Graphql } from './graphql';
@@ -43,7 +44,11 @@ export class Monitoring extends Construct {
     // Two of three 5-minute periods: a lone failure that its retry repairs (a concurrent delivery of the same
     // records) does not page anyone; a database that stays unreachable does, within 10 minutes.
     const sinkErrors = sink.function.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }).createAlarm(this, 'SinkErrors', {
-      alarmDescription: 'The results sink keeps failing batches (database unreachable or a write failing). Lambda retries them; a batch that keeps failing ends in the failed-batches bucket. See the sink log group.',
+      alarmDescription: `The results sink keeps failing batches (database unreachable or a write failing). Lambda retries them; ${
+        config.sinkPollerMode === 'provisioned'
+          ? 'a batch that keeps failing ends in the failed-batches bucket'
+          : 'the partition waits until the batch succeeds (records are kept for the topic retention, 7 days)'
+      }. See the sink log group.`,
       threshold: 1,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
@@ -54,9 +59,13 @@ export class Monitoring extends Construct {
     // NATS without a target for a while (it runs one task, minHealthyPercent 0), rarely lasts that long. Created
     // once the service is up, so a first deploy does not start with a missing-data alarm. The load balancer level
     // counts targets in every AZ because cross-zone load balancing is on (NLB: explicitly; ALB: always).
+    // With active hours the services are scaled to zero outside them on purpose: the alarm then watches a metric-math
+    // series that is the healthy count while a task is expected and 1 otherwise (see lib/active-hours.ts).
+    const activeHours = activeHoursOf(config);
+    const clock = database.instance.metricCPUUtilization({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM });
     const noHealthyTask = (alarmId: string, metric: cloudwatch.Metric, what: string, consequence: string) =>
-      metric.createAlarm(this, alarmId, {
-        alarmDescription: `No healthy ${what} for 5 minutes: ${consequence}. See the service's events and log group.`,
+      (activeHours ? expectedHealthy(metric, clock, activeHours) : metric).createAlarm(this, alarmId, {
+        alarmDescription: `No healthy ${what} for 5 minutes${activeHours ? ` within the active hours ${config.activeHours} (${config.activeTimeZone})` : ''}: ${consequence}. See the service's events and log group.`,
         threshold: 1,
         evaluationPeriods: 5,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -100,4 +109,19 @@ export class Monitoring extends Construct {
       }
     }
   }
+}
+
+/**
+ * The healthy-target count while a task is expected (missing data counts as none), and 1 while the service is
+ * scaled down on purpose, so the alarm cannot fire outside the active hours. The clock is the database's CPU metric,
+ * which RDS publishes every minute whatever the services do: the target group may report nothing for hours while
+ * no task is registered, and the time of day must not depend on it.
+ */
+function expectedHealthy(healthy: cloudwatch.Metric, clock: cloudwatch.Metric, activeHours: ActiveHours): cloudwatch.MathExpression {
+  const period = healthy.period;
+  const usingMetrics: Record<string, cloudwatch.IMetric> = { healthy, clock };
+  for (const [id, expression] of Object.entries(watchedExpressions(activeHours, 'clock'))) {
+    usingMetrics[id] = new cloudwatch.MathExpression({ expression, usingMetrics: { ...usingMetrics }, period });
+  }
+  return new cloudwatch.MathExpression({ expression: 'IF(watched, FILL(healthy, 0), 1)', usingMetrics, period, label: 'healthy tasks while expected' });
 }

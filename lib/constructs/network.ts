@@ -4,17 +4,23 @@ import { ownedLogGroup } from './log-group';
 
 /**
  * Two AZs, public + isolated subnets, no NAT gateway. MSK needs public subnets for public access; everything in
- * the isolated subnets reaches AWS APIs through endpoints: Secrets Manager (Lambdas reading credentials), and
- * Lambda + STS because the MSK event source mapping's pollers sit in the cluster's (public) subnets without public
- * IPs, where a NAT gateway would not help (design notes §0.3). S3 is a free gateway endpoint (on-failure records).
+ * the isolated subnets reaches AWS APIs through endpoints: Secrets Manager (the in-VPC Lambdas reading credentials,
+ * and the event source mapping reading the sink's SCRAM secret), and, for event pollers in on-demand mode, Lambda +
+ * STS: they sit in the cluster's (public) subnets without public IPs, where a NAT gateway would not help (design
+ * notes §0.3). Provisioned-mode pollers need neither. S3 is a free gateway endpoint (on-failure records).
  */
 export const VPC_CIDR = '10.40.0.0/16';
 
+export interface NetworkProps {
+  /** The sink's event source mapping uses on-demand event pollers, which call Lambda and STS from the VPC. */
+  onDemandEventPollers: boolean;
+}
+
 export class Network extends Construct {
   readonly vpc: ec2.Vpc;
-  readonly interfaceEndpoints: Record<'secretsManager' | 'lambda' | 'sts', ec2.InterfaceVpcEndpoint>;
+  readonly interfaceEndpoints: { secretsManager: ec2.InterfaceVpcEndpoint; lambda?: ec2.InterfaceVpcEndpoint; sts?: ec2.InterfaceVpcEndpoint };
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(VPC_CIDR),
@@ -46,8 +52,9 @@ export class Network extends Construct {
     };
     this.interfaceEndpoints = {
       secretsManager: endpoint('SecretsManagerEndpoint', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
-      lambda: endpoint('LambdaEndpoint', ec2.InterfaceVpcEndpointAwsService.LAMBDA),
-      sts: endpoint('StsEndpoint', ec2.InterfaceVpcEndpointAwsService.STS),
+      ...(props.onDemandEventPollers
+        ? { lambda: endpoint('LambdaEndpoint', ec2.InterfaceVpcEndpointAwsService.LAMBDA), sts: endpoint('StsEndpoint', ec2.InterfaceVpcEndpointAwsService.STS) }
+        : {}),
     };
   }
 

@@ -21,7 +21,8 @@ export interface SinkProps {
 /** lambda/sink fed by an MSK event source mapping on the result topic. */
 export class Sink extends Construct {
   readonly function: PerftoolFunction;
-  readonly failedBatches: s3.Bucket;
+  /** Where provisioned mode sets aside batches that keep failing; none in on-demand mode, which retries them. */
+  readonly failedBatches?: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: SinkProps) {
     super(scope, id);
@@ -48,36 +49,45 @@ export class Sink extends Construct {
     // migrations run first.
     this.function.node.addDependency(database.schemaReady);
 
-    // Batches that still fail after the retries land here whole (S3 destinations get the records, not only metadata).
-    this.failedBatches = new s3.Bucket(this, 'FailedBatches', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(90) }],
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: true,
-    });
-
     const sinkSecret = kafka.userSecrets.sink;
-    this.function.addEventSource(
-      new ManagedKafkaEventSource({
-        clusterArn: kafka.clusterArn,
-        topic: config.resultTopic,
-        secret: sinkSecret,
-        // Explicit so the ACLs can name it (with allow.everyone.if.no.acl.found=false a nameless group is refused).
-        consumerGroupId: SINK_CONSUMER_GROUP,
-        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: config.sinkBatchSize,
-        maxBatchingWindow: Duration.seconds(config.sinkBatchWindowSeconds),
-        // A poison batch is split until the bad record is alone, retried a few times, then set aside in S3.
-        bisectBatchOnError: true,
-        retryAttempts: 3,
-        onFailure: new S3OnFailureDestination(this.failedBatches),
-        // Error-handling controls for Kafka sources are offered in provisioned mode; one poller is plenty here.
-        provisionedPollerConfig: { minimumPollers: 1, maximumPollers: 1 },
-      }),
-    );
+    const common = {
+      clusterArn: kafka.clusterArn,
+      topic: config.resultTopic,
+      secret: sinkSecret,
+      // Explicit so the ACLs can name it (with allow.everyone.if.no.acl.found=false a nameless group is refused).
+      consumerGroupId: SINK_CONSUMER_GROUP,
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: config.sinkBatchSize,
+      maxBatchingWindow: Duration.seconds(config.sinkBatchWindowSeconds),
+    };
+    if (config.sinkPollerMode === 'on-demand') {
+      // No poller charge. A batch whose invocation fails is retried whole until it succeeds (AWS sets no error-handling
+      // controls here); the sink stores or rejects every record and throws only when the database fails, so a retry
+      // is what's wanted and no record can block its partition. Records wait in the topic for up to its retention.
+      this.function.addEventSource(new ManagedKafkaEventSource(common));
+    } else {
+      // Batches that still fail after the retries land here whole (S3 destinations get the records, not only metadata).
+      this.failedBatches = new s3.Bucket(this, 'FailedBatches', {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycleRules: [{ expiration: Duration.days(90) }],
+        removalPolicy: RemovalPolicy.DESTROY,
+        autoDeleteObjects: true,
+      });
+      this.function.addEventSource(
+        new ManagedKafkaEventSource({
+          ...common,
+          // A failing batch is split until the bad record is alone, retried a few times, then set aside in S3.
+          bisectBatchOnError: true,
+          retryAttempts: 3,
+          onFailure: new S3OnFailureDestination(this.failedBatches),
+          // Error-handling controls for Kafka sources are offered in provisioned mode; one poller is plenty here.
+          provisionedPollerConfig: { minimumPollers: 1, maximumPollers: 1 },
+        }),
+      );
+    }
     // The ESM reads the SCRAM secret with the function's role; the secret is encrypted with the customer key.
     kafka.scramKey.grantDecrypt(this.function);
 

@@ -283,7 +283,7 @@ describe('sink', () => {
     expect(dbSgRules.map((r) => r.Description).sort()).toEqual(['Hasura', 'Schema custom resource', 'Sink Lambda']);
   });
 
-  test('MSK event source: result topic, sink SCRAM secret, explicit group, TRIM_HORIZON, batching, bisect, retries, S3 on-failure', () => {
+  test('MSK event source: result topic, sink SCRAM secret, explicit group, TRIM_HORIZON, batching (poller modes: cost-options.test.ts)', () => {
     const [esmId, esm] = only(t, 'AWS::Lambda::EventSourceMapping');
     expect(esm.Properties).toMatchObject({
       Topics: ['perftool-sinetstream-result'],
@@ -292,9 +292,6 @@ describe('sink', () => {
       SourceAccessConfigurations: [{ Type: 'SASL_SCRAM_512_AUTH', URI: { Ref: id(stack.kafka.userSecrets.sink) } }],
       BatchSize: 500,
       MaximumBatchingWindowInSeconds: 5,
-      BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: 3,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(stack.sink.failedBatches), 'Arn'] } } },
     });
     expect(esm.Properties.EventSourceArn).toEqual({ 'Fn::GetAtt': [id(stack.kafka.cluster), 'Arn'] });
     expect(dependsOn(t, esmId)).toContain(only(t, 'Custom::KafkaTopicAndAcls')[0]);
