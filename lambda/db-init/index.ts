@@ -4,8 +4,11 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { connect } from '../shared/db';
+import { DB_SECRET_CALL, connect } from '../shared/db';
+import type { AwsCalls } from '../shared/aws-calls';
 import { applyMigrations } from './migrate';
+
+export const AWS_CALLS: AwsCalls = { handler: [DB_SECRET_CALL] };
 
 const logger = new Logger({ serviceName: 'perftool-db-init' });
 
