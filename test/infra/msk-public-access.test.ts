@@ -29,7 +29,18 @@ function event(requestType: 'Create' | 'Update' | 'Delete', goal: Goal = 'public
  * A simulated MSK cluster: each accepted update first stays PENDING for `pendingPolls` describe calls while the
  * cluster still reports ACTIVE, then runs for `updatePolls` describe calls (cluster UPDATING), then applies.
  */
-function simulateCluster(opts: { updatePolls: number; pendingPolls?: number; failNextUpdate?: boolean }) {
+/** MSK's answer to an update carrying a CurrentVersion that is no longer the cluster's (hashicorp/terraform-provider-aws#25061). */
+function staleVersionError() {
+  const e = new Error("The version of the cluster isn't current. Check the current version and try again.");
+  e.name = 'BadRequestException';
+  return e;
+}
+
+/**
+ * `changedBehindOurBack`: after the first read, something else (another operator, MSK maintenance) changes the
+ * cluster, so the version that read returned is stale by the time the update arrives.
+ */
+function simulateCluster(opts: { updatePolls: number; pendingPolls?: number; failNextUpdate?: boolean; changedBehindOurBack?: boolean }) {
   const state = {
     state: 'ACTIVE',
     version: 'K1',
@@ -51,7 +62,7 @@ function simulateCluster(opts: { updatePolls: number; pendingPolls?: number; fai
       e.name = 'BadRequestException';
       throw e;
     }
-    expect(currentVersion).toBe(state.version);
+    if (currentVersion !== state.version) throw staleVersionError();
     state.updates.push(type);
     const pendingPolls = opts.pendingPolls ?? 0;
     state.state = pendingPolls > 0 ? 'ACTIVE' : 'UPDATING';
@@ -83,10 +94,15 @@ function simulateCluster(opts: { updatePolls: number; pendingPolls?: number; fai
       state.state = 'ACTIVE';
       state.pending = null;
     }
+    const version = state.version;
+    if (opts.changedBehindOurBack) {
+      opts.changedBehindOurBack = false;
+      state.version = `${state.version}-changed`;
+    }
     return {
       ClusterInfo: {
         State: state.state,
-        CurrentVersion: state.version,
+        CurrentVersion: version,
         Provisioned: {
           CurrentBrokerSoftwareInfo: { ConfigurationArn: state.configArn, ConfigurationRevision: 1 },
           BrokerNodeGroupInfo: { ConnectivityInfo: { PublicAccess: { Type: state.publicAccess } } },
@@ -186,6 +202,26 @@ describe('MSK public access custom resource', () => {
     conflict.name = 'ConflictException';
     kafka.on(UpdateClusterConfigurationCommand).rejectsOnce(conflict);
     await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
+  });
+
+  test("a stale cluster version (someone changed the cluster after we read it) is read again and the update resent, not a failed deployment", async () => {
+    const cluster = simulateCluster({ updatePolls: 1, changedBehindOurBack: true });
+    await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
+    expect(kafka.commandCalls(UpdateClusterConfigurationCommand).map((c) => c.args[0].input.CurrentVersion)).toEqual(['K1', 'K1-changed']);
+    expect(kafka.commandCalls(DescribeClusterV2Command)).toHaveLength(2);
+    expect(cluster.updates).toEqual(['UPDATE_CLUSTER_CONFIGURATION']);
+    await expect(pollUntilComplete(30)).resolves.toMatchObject({ result: { IsComplete: true, Data: { PublicBootstrapBrokers: PUBLIC_BROKERS } } });
+  });
+
+  test('a version that stays stale is left to the next poll; any other bad request still fails the deployment', async () => {
+    simulateCluster({ updatePolls: 0 });
+    kafka.on(UpdateClusterConfigurationCommand).rejects(staleVersionError());
+    await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
+    expect(kafka.commandCalls(UpdateClusterConfigurationCommand)).toHaveLength(3);
+    const invalid = new Error('The specified configuration revision is not valid.');
+    invalid.name = 'BadRequestException';
+    kafka.on(UpdateClusterConfigurationCommand).rejects(invalid);
+    await expect(isComplete(event('Create'))).rejects.toThrow('The specified configuration revision is not valid.');
   });
 
   test('a failed MSK update fails the deployment with the operation named, instead of retrying forever', async () => {
