@@ -134,6 +134,38 @@ async function awsCustomResourceCalls(s: Synthesised): Promise<RoleCall[]> {
   return out;
 }
 
+/**
+ * What an MSK event source mapping does with its function's role (Lambda developer guide, "Lambda execution role
+ * permissions" for Amazon MSK, and "on-failure destinations" for S3): read the cluster and its brokers, list the
+ * SCRAM secrets associated with it and read the mapping's secret, and write failed batches to an S3 destination.
+ * The ENI actions it also needs (ec2:*NetworkInterface*) are not checked here.
+ */
+function eventSourceMappingCalls(s: Synthesised): RoleCall[] {
+  const template = s.template.toJSON() as Template;
+  const resolver = new TemplateResolver(template);
+  const out: RoleCall[] = [];
+  for (const [id, r] of Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping')) {
+    const props = r.Properties as Json;
+    const fnId = props.FunctionName.Ref;
+    const roleLogicalId = (template.Resources[fnId].Properties as Json).Role['Fn::GetAtt'][0];
+    const call = (action: string, resources: Record<string, Json>): RoleCall => ({ caller: `${id} (event source mapping)`, roleLogicalId, action, resources });
+    const cluster = props.EventSourceArn;
+    if (!resolver.resolve(cluster).includes(':kafka:')) continue;
+    out.push(call('kafka:DescribeClusterV2', { cluster }), call('kafka:GetBootstrapBrokers', {}));
+    for (const access of props.SourceAccessConfigurations ?? []) {
+      if (access.Type !== 'SASL_SCRAM_512_AUTH') continue;
+      out.push(call('kafka:ListScramSecrets', { cluster }));
+      const read = call('secretsmanager:GetSecretValue', { Secret: access.URI });
+      out.push(read, ...impliedCalls(template, read));
+    }
+    const destination = props.DestinationConfig?.OnFailure?.Destination;
+    if (destination && resolver.resolve(destination).startsWith('arn:aws:s3:::')) {
+      out.push(call('s3:PutObject', { object: { 'Fn::Join': ['', [destination, '/failed-batch']] } }), call('s3:ListBucket', { bucket: destination }));
+    }
+  }
+  return out;
+}
+
 describe.each(Object.entries(CONFIGURATIONS))('%s', (_name, overrides) => {
   let s: Synthesised;
   beforeAll(() => {
@@ -158,6 +190,14 @@ describe.each(Object.entries(CONFIGURATIONS))('%s', (_name, overrides) => {
     }
     expect(problems).toEqual([]);
     expect(checked).toBeGreaterThanOrEqual(4);
+  });
+
+  test("the sink's MSK event source mapping may do what Lambda does with the function's role", async () => {
+    const calls = eventSourceMappingCalls(s);
+    expect(calls.map((c) => c.action)).toEqual(expect.arrayContaining(['kafka:DescribeClusterV2', 'secretsmanager:GetSecretValue', 'kms:Decrypt', 's3:PutObject']));
+    const problems: string[] = [];
+    for (const call of calls) problems.push(...(await checkCall(s.template.toJSON() as Template, call)));
+    expect(problems).toEqual([]);
   });
 
   test('every AwsCustomResource SDK call is allowed by the role of the function that makes it', async () => {

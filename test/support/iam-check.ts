@@ -234,6 +234,34 @@ export interface Grant {
   statement: Statement;
 }
 
+/**
+ * AWS managed policies whose grants matter for the calls checked here, as published in the AWS Managed Policy
+ * Reference (AWSLambdaMSKExecutionRole, policy version v2). Other managed policies on a role (basic execution, VPC
+ * access) only grant logs and network-interface actions, which no checked call needs.
+ */
+const AWS_MANAGED_POLICIES: Record<string, Statement[]> = {
+  'service-role/AWSLambdaMSKExecutionRole': [
+    {
+      Effect: 'Allow',
+      Action: [
+        'kafka:DescribeCluster',
+        'kafka:DescribeClusterV2',
+        'kafka:GetBootstrapBrokers',
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeVpcs',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeSecurityGroups',
+        'logs:CreateLogGroup',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ],
+      Resource: '*',
+    },
+  ],
+};
+
 /** Every identity-policy statement attached to a role (AWS::IAM::Policy resources and the role's inline policies). */
 export function identityStatements(template: Template, roleLogicalId: string): Grant[] {
   const grants: Grant[] = [];
@@ -247,6 +275,11 @@ export function identityStatements(template: Template, roleLogicalId: string): G
   if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleLogicalId} is not an AWS::IAM::Role`);
   for (const p of asList((role.Properties as Record<string, any>).Policies) as any[]) {
     for (const s of asList(p.PolicyDocument.Statement)) grants.push({ source: `${roleLogicalId}/${p.PolicyName}`, statement: s as unknown as Statement });
+  }
+  const resolver = new TemplateResolver(template);
+  for (const arn of asList((role.Properties as Record<string, any>).ManagedPolicyArns)) {
+    const name = /^arn:[^:]+:iam::aws:policy\/(.+)$/.exec(resolver.resolve(arn))?.[1];
+    for (const statement of (name && AWS_MANAGED_POLICIES[name]) || []) grants.push({ source: `AWS managed policy ${name}`, statement });
   }
   return grants;
 }
