@@ -28,18 +28,6 @@ function parseJsonOr(s: string): unknown {
 const optionalString = (rule: z.ZodType<string>) => z.preprocess((v) => (v === '' || v === null ? undefined : v), rule.optional());
 
 const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: 'must be an IPv4 or IPv6 CIDR such as 203.0.113.0/24' });
-const port = int(z.number({ error: 'must be an integer port' }).min(1, 'must be a port 1-65535').max(65535, 'must be a port 1-65535'));
-const pgIdentifier = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL identifier: lower-case letter or _, then letters, digits or _, at most 63')
-  .refine((s) => !POSTGRES_RESERVED.has(s), 'must not be a name RDS or PostgreSQL reserves');
-const acmArn = (region: string | null, what: string) =>
-  z
-    .string()
-    .regex(
-      new RegExp(`^arn:aws[a-z-]*:acm:${region ?? '[a-z0-9-]+'}:\\d{12}:certificate/[0-9a-f-]{36}$`),
-      `must be an ACM certificate ARN${region ? ` in ${region}` : ''} (${what})`,
-    );
 
 /**
  * Availability Zone IDs that a part of this stack is documented not to support (sources in README.md, "Availability
@@ -68,6 +56,18 @@ const azIds = fromString(
     })
     .optional(),
 );
+const port = int(z.number({ error: 'must be an integer port' }).min(1, 'must be a port 1-65535').max(65535, 'must be a port 1-65535'));
+const pgIdentifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL identifier: lower-case letter or _, then letters, digits or _, at most 63')
+  .refine((s) => !POSTGRES_RESERVED.has(s), 'must not be a name RDS or PostgreSQL reserves');
+const acmArn = (region: string | null, what: string) =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^arn:aws[a-z-]*:acm:${region ?? '[a-z0-9-]+'}:\\d{12}:certificate/[0-9a-f-]{36}$`),
+      `must be an ACM certificate ARN${region ? ` in ${region}` : ''} (${what})`,
+    );
 
 export const configSchema = z
   .object({

@@ -63,8 +63,10 @@ export class PerftoolStack extends Stack {
     super(scope, id, props);
     const { config } = props;
 
-    this.network = new Network(this, 'Network', { availabilityZoneIds: config.availabilityZoneIds });
+    this.network = new Network(this, 'Network');
     const cluster = new ecs.Cluster(this, 'Containers', { vpc: this.network.vpc });
+
+    if (config.availabilityZoneIds) this.network.pinAvailabilityZones(config.availabilityZoneIds);
     cluster.node.addDependency(ecsServiceLinkedRole(this));
     this.kafka = new Kafka(this, 'Kafka', { network: this.network, config });
     this.mqtt = new MqttTarget(this, 'Mqtt', { network: this.network, cluster, config });

@@ -10,30 +10,11 @@ import { ownedLogGroup } from './log-group';
  */
 export const VPC_CIDR = '10.40.0.0/16';
 
-export interface NetworkProps {
-  /** Two AZ IDs for the subnets (config availabilityZoneIds); unset, the region's first two AZs by name. */
-  availabilityZoneIds?: string[];
-}
-
-/**
- * Places each subnet by AZ ID instead of AZ name: names map to different physical zones in each account, and MSK
- * and CloudFront VPC origins document unsupported zones by ID. Subnet i of each tier goes to availabilityZoneIds[i].
- */
-function pinAvailabilityZones(vpc: ec2.Vpc, ids: string[]): void {
-  for (const subnets of [vpc.publicSubnets, vpc.isolatedSubnets]) {
-    subnets.forEach((subnet, i) => {
-      const cfn = subnet.node.defaultChild as ec2.CfnSubnet;
-      cfn.addPropertyDeletionOverride('AvailabilityZone');
-      cfn.addPropertyOverride('AvailabilityZoneId', ids[i]);
-    });
-  }
-}
-
 export class Network extends Construct {
   readonly vpc: ec2.Vpc;
   readonly interfaceEndpoints: Record<'secretsManager' | 'lambda' | 'sts', ec2.InterfaceVpcEndpoint>;
 
-  constructor(scope: Construct, id: string, props: NetworkProps = {}) {
+  constructor(scope: Construct, id: string) {
     super(scope, id);
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(VPC_CIDR),
@@ -45,7 +26,6 @@ export class Network extends Construct {
       ],
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
     });
-    if (props.availabilityZoneIds) pinAvailabilityZones(this.vpc, props.availabilityZoneIds);
     // Rejected traffic only: enough to debug security groups at a fraction of full flow-log volume.
     this.vpc.addFlowLog('RejectedFlows', {
       trafficType: ec2.FlowLogTrafficType.REJECT,
@@ -78,5 +58,20 @@ export class Network extends Construct {
 
   get publicSubnets(): ec2.SubnetSelection {
     return { subnetType: ec2.SubnetType.PUBLIC };
+  }
+
+  /**
+   * Places the subnets by AZ ID (config availabilityZoneIds) instead of AZ name: names map to different physical
+   * zones in each account, and MSK and CloudFront VPC origins document their unsupported zones by ID. Subnet i of
+   * each tier goes to ids[i].
+   */
+  pinAvailabilityZones(ids: string[]): void {
+    for (const subnets of [this.vpc.publicSubnets, this.vpc.isolatedSubnets]) {
+      subnets.forEach((subnet, i) => {
+        const cfn = subnet.node.defaultChild as ec2.CfnSubnet;
+        cfn.addPropertyDeletionOverride('AvailabilityZone');
+        cfn.addPropertyOverride('AvailabilityZoneId', ids[i]);
+      });
+    }
   }
 }
