@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kafka';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { isComplete, onEvent } from '../../lambda/msk-public-access/index';
+import { AWS_CALLS, isComplete, onEvent } from '../../lambda/msk-public-access/index';
 import { Goal, nextStep } from '../../lambda/msk-public-access/steps';
 import { cfnEvent } from './cfn-event';
 
@@ -228,6 +228,30 @@ describe('MSK public access custom resource', () => {
     simulateCluster({ updatePolls: 1, failNextUpdate: true });
     await expect(pollUntilComplete(10)).rejects.toThrow(/UPDATE_CLUSTER_CONFIGURATION ended UPDATE_FAILED \(op-1\)/);
     expect(kafka.commandCalls(UpdateClusterConfigurationCommand)).toHaveLength(1);
+  });
+
+  test('AWS_CALLS (what the IAM test checks) lists every command a full run sends, with the resources it names', async () => {
+    simulateCluster({ updatePolls: 1 });
+    await pollUntilComplete(30, 'public-access');
+    const props: Record<string, string> = { ClusterArn: CLUSTER, LockedConfigurationArn: LOCKED_CONFIG };
+    const listed = new Map(AWS_CALLS.isComplete.map((c) => [c.action, c]));
+    const sent = kafka.calls().map((c) => c.args[0] as { constructor: { name: string }; input: Record<string, any> });
+    for (const command of sent) {
+      const call = listed.get(`kafka:${command.constructor.name.replace(/Command$/, '')}`);
+      expect(call).toBeDefined();
+      // The ARNs the request carries, by IAM resource type, are the properties AWS_CALLS names.
+      const named = { cluster: command.input.ClusterArn, configuration: command.input.ConfigurationInfo?.Arn };
+      for (const [type, source] of Object.entries(call!.resources)) {
+        if (!('property' in source)) throw new Error(`${call!.action}: expected a custom resource property for ${type}`);
+        expect(named[type as keyof typeof named]).toBe(props[source.property]);
+      }
+    }
+    expect(new Set(sent.map((c) => c.constructor.name)).size).toBe(AWS_CALLS.isComplete.length);
+    // onEvent sends nothing, as its empty list says.
+    kafka.resetHistory();
+    await onEvent(event('Create'));
+    expect(kafka.calls()).toHaveLength(0);
+    expect(AWS_CALLS.onEvent).toEqual([]);
   });
 
   test('delete leaves the cluster alone', async () => {
