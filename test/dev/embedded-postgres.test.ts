@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { localeProblem } from '../../lib/dev/embedded-postgres';
 
@@ -62,8 +63,8 @@ describe('the jest global setup', () => {
 
 describe('startEmbeddedPostgres', () => {
   /** Runs test/dev/embedded-postgres-driver.ts with `tmp` as the OS temp dir; returns what it printed. */
-  function runDriver(tmp: string): { started: boolean; error?: string; dir?: string; whileRunning?: string[]; two?: number } {
-    const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['test/dev/embedded-postgres-driver.ts'], {
+  function runDriver(tmp: string, port?: number): { started: boolean; error?: string; dir?: string; whileRunning?: string[]; two?: number } {
+    const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['test/dev/embedded-postgres-driver.ts', ...(port ? [String(port)] : [])], {
       cwd: root,
       env: { ...process.env, TMPDIR: tmp },
       encoding: 'utf8',
@@ -100,6 +101,22 @@ describe('startEmbeddedPostgres', () => {
       }
       expect(ourLeftovers(tmp)).toEqual([]);
     } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('names a busy port in one line and removes its folder', async () => {
+    const tmp = scratchTmp();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (holder.address() as AddressInfo).port;
+      // spawnSync would block this process's event loop, but the holder's listening socket needs none.
+      const result = runDriver(tmp, port);
+      expect(result).toEqual({ started: false, error: `embedded PostgreSQL: port ${port} on 127.0.0.1 is already in use by another program; stop it or choose another port` });
+      expect(ourLeftovers(tmp)).toEqual([]);
+    } finally {
+      holder.close();
       rmSync(tmp, { recursive: true, force: true });
     }
   });
