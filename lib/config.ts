@@ -28,6 +28,34 @@ function parseJsonOr(s: string): unknown {
 const optionalString = (rule: z.ZodType<string>) => z.preprocess((v) => (v === '' || v === null ? undefined : v), rule.optional());
 
 const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: 'must be an IPv4 or IPv6 CIDR such as 203.0.113.0/24' });
+
+/**
+ * Availability Zone IDs that a part of this stack is documented not to support (sources in README.md, "Availability
+ * Zones"). IDs, not names: us-east-1a is a different physical zone in each account, use1-az3 is the same everywhere.
+ */
+export const UNSUPPORTED_AZ_IDS: Record<string, string> = {
+  'use1-az3': 'MSK brokers and CloudFront VPC origins',
+  'usw1-az2': 'CloudFront VPC origins',
+  'apne1-az3': 'CloudFront VPC origins',
+  'apne2-az1': 'CloudFront VPC origins',
+  'cac1-az3': 'CloudFront VPC origins',
+};
+const azIds = fromString(
+  (s) => (s === '' ? undefined : s.startsWith('[') ? parseJsonOr(s) : s.split(',').map((x) => x.trim())),
+  z
+    .array(z.string(), { error: 'must be a list of Availability Zone IDs such as use1-az1,use1-az2' })
+    .superRefine((ids, ctx) => {
+      const issue = (message: string) => ctx.addIssue({ code: 'custom', input: ids, message });
+      if (!ids.every((id) => /^[a-z]{2,5}\d-az\d{1,2}$/.test(id))) {
+        return issue('must be Availability Zone IDs such as use1-az1 (see aws ec2 describe-availability-zones), not names such as us-east-1a');
+      }
+      if (ids.length !== 2) return issue('must list exactly 2 Availability Zone IDs (the VPC spans 2 AZs)');
+      if (ids[0] === ids[1]) return issue('must list 2 different Availability Zone IDs');
+      if (ids[0].split('-')[0] !== ids[1].split('-')[0]) return issue('must list Availability Zone IDs of one region');
+      for (const id of ids) if (UNSUPPORTED_AZ_IDS[id]) return issue(`${id} is not supported by ${UNSUPPORTED_AZ_IDS[id]}`);
+    })
+    .optional(),
+);
 const port = int(z.number({ error: 'must be an integer port' }).min(1, 'must be a port 1-65535').max(65535, 'must be a port 1-65535'));
 const pgIdentifier = z
   .string()
@@ -131,6 +159,11 @@ export const configSchema = z
     kafkaVolumeGiB: int(z.number().min(1, 'must be 1-16384 GiB').max(16384, 'must be 1-16384 GiB')).default(10),
     resultTopicPartitions: int(z.number().min(1, 'must be 1-1000').max(1000, 'must be 1-1000')).default(2),
     resultTopicReplication: int(z.number().min(1, 'must be at least 1')).default(2),
+    /**
+     * Pins the VPC's two AZs by ID (e.g. use1-az1,use1-az2); unset, CloudFormation picks the region's first two.
+     * Set it before the first deploy: changing it later replaces every subnet and what is in them.
+     */
+    availabilityZoneIds: z.preprocess((v) => (Array.isArray(v) && v.length === 0 ? undefined : v), azIds),
     /** Turn on MSK public access (SASL/SCRAM on 9196) after the cluster exists. */
     kafkaPublicAccess: bool.default(true),
     sinkBatchSize: int(z.number().min(1, 'must be 1-10000').max(10000, 'must be 1-10000')).default(500),

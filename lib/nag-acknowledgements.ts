@@ -52,7 +52,10 @@ export function acknowledgeNagFindings(stack: PerftoolStack): void {
   }
 
   const publicAccessPoller = kafka.node.tryFindChild('PublicAccessIsComplete');
-  if (publicAccessPoller) ack(publicAccessPoller, 'AwsSolutions-IAM5[Resource::*]', 'ec2:DescribeSubnets/DescribeRouteTables (checked by UpdateConnectivity) support no resource-level permissions');
+  if (publicAccessPoller) {
+    ack(publicAccessPoller, 'AwsSolutions-IAM5[Resource::*]', 'kafka:GetBootstrapBrokers and ec2:DescribeSubnets/DescribeRouteTables (checked by UpdateConnectivity) support no resource-level permissions');
+  }
+  ack(kafka.node.findChild('PrivateBootstrapBrokers'), 'AwsSolutions-IAM5[Resource::*]', 'kafka:GetBootstrapBrokers supports no resource-level permissions');
   ack(web.node.findChild('CloudFrontPrefixList'), 'AwsSolutions-IAM5[Resource::*]', 'ec2:DescribeManagedPrefixLists supports no resource-level permissions');
 
   // Secrets.

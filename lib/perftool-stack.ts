@@ -1,10 +1,13 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { PerftoolConfig } from './config';
 import { Database } from './constructs/database';
 import { Graphql } from './constructs/graphql';
 import { Kafka } from './constructs/kafka';
+import { ownedLogGroup } from './constructs/log-group';
 import { Monitoring } from './constructs/monitoring';
 import { MqttTarget } from './constructs/mqtt-target';
 import { Network } from './constructs/network';
@@ -13,6 +16,35 @@ import { activeHoursOf } from './active-hours';
 import { Sink } from './constructs/sink';
 import { Web } from './constructs/web';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
+
+/**
+ * ECS's service-linked role, created before the cluster. In a new account ECS creates it during the first
+ * CreateCluster, and the cluster can fail while the role is not usable yet ("Unable to assume the service linked
+ * role"; aws-cloudformation/cloudformation-coverage-roadmap#818). Creating it is idempotent here: "has been taken in
+ * this account" (InvalidInput) means it exists. Nothing is done on stack delete: the account's other ECS clusters
+ * use the role, and IAM refuses to delete a service-linked role in use anyway.
+ */
+function ecsServiceLinkedRole(stack: Stack): cr.AwsCustomResource {
+  const serviceName = 'ecs.amazonaws.com';
+  return new cr.AwsCustomResource(stack, 'EcsServiceLinkedRole', {
+    installLatestAwsSdk: false,
+    onCreate: {
+      service: 'IAM',
+      action: 'createServiceLinkedRole',
+      parameters: { AWSServiceName: serviceName },
+      physicalResourceId: cr.PhysicalResourceId.of('AWSServiceRoleForECS'),
+      ignoreErrorCodesMatching: '^InvalidInput',
+    },
+    policy: cr.AwsCustomResourcePolicy.fromStatements([
+      new iam.PolicyStatement({
+        actions: ['iam:CreateServiceLinkedRole'],
+        resources: [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/aws-service-role/${serviceName}/AWSServiceRoleForECS`],
+        conditions: { StringEquals: { 'iam:AWSServiceName': serviceName } },
+      }),
+    ]),
+    logGroup: ownedLogGroup(stack, 'EcsServiceLinkedRoleLogs'),
+  });
+}
 
 export interface PerftoolStackProps extends StackProps {
   config: PerftoolConfig;
@@ -35,6 +67,9 @@ export class PerftoolStack extends Stack {
 
     this.network = new Network(this, 'Network', { onDemandEventPollers: config.sinkPollerMode === 'on-demand' });
     const cluster = new ecs.Cluster(this, 'Containers', { vpc: this.network.vpc });
+
+    if (config.availabilityZoneIds) this.network.pinAvailabilityZones(config.availabilityZoneIds);
+    cluster.node.addDependency(ecsServiceLinkedRole(this));
     this.kafka = new Kafka(this, 'Kafka', { network: this.network, config });
     this.mqtt = new MqttTarget(this, 'Mqtt', { network: this.network, cluster, config });
     this.database = new Database(this, 'Database', { network: this.network, config });

@@ -7,9 +7,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import metadata from '../../lib/hasura/metadata.json';
-import { connect } from '../shared/db';
+import { DB_SECRET_CALL, connect } from '../shared/db';
+import { type AwsCalls, getSecretCall } from '../shared/aws-calls';
 import { applyMigrations } from './migrate';
 import { applyRoles } from './roles';
+
+export const AWS_CALLS: AwsCalls = {
+  handler: [DB_SECRET_CALL, getSecretCall({ property: 'HasuraSecretArn' }), getSecretCall({ property: 'SinkSecretArn' })],
+};
 
 const logger = new Logger({ serviceName: 'perftool-db-init' });
 

@@ -4,9 +4,12 @@ import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { z } from 'zod';
 import metadata from '../../lib/hasura/metadata.json';
 import { parseProperties } from '../custom-resource/properties';
+import { type AwsCalls, getSecretCall } from '../shared/aws-calls';
 import { applyMetadata } from './apply';
 
 const logger = new Logger({ serviceName: 'hasura-metadata' });
+
+export const AWS_CALLS: AwsCalls = { handler: [getSecretCall({ property: 'AdminSecretArn' })] };
 
 const Properties = z.object({
   HasuraUrl: z.string().startsWith('http'),

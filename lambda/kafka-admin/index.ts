@@ -4,9 +4,12 @@ import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { Kafka, logCreator, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { parseProperties, positiveInt } from '../custom-resource/properties';
+import { type AwsCalls, getSecretCall } from '../shared/aws-calls';
 import { ensureTopicAndAcls } from './topic-acls';
 
 const logger = new Logger({ serviceName: 'kafka-admin' });
+
+export const AWS_CALLS: AwsCalls = { handler: [getSecretCall({ property: 'AdminSecretArn' })] };
 
 const Properties = z.object({
   BootstrapBrokers: z.string().min(1),

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { KafkaClient } from '@aws-sdk/client-kafka';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
+import type { AwsCalls } from '../shared/aws-calls';
 import { parseProperties, positiveInt } from '../custom-resource/properties';
 import { PollResult, advancePublicAccess } from './public-access';
 
@@ -14,6 +15,19 @@ const Properties = z.object({
   LockedConfigurationRevision: positiveInt,
   Goal: z.enum(['locked-configuration', 'public-access']),
 });
+
+const cluster = { property: 'ClusterArn' };
+/** UpdateClusterConfiguration names two resources: the cluster and the configuration it switches to. */
+export const AWS_CALLS: AwsCalls = {
+  onEvent: [],
+  isComplete: [
+    { action: 'kafka:DescribeClusterV2', resources: { cluster } },
+    { action: 'kafka:ListClusterOperationsV2', resources: { cluster } },
+    { action: 'kafka:UpdateClusterConfiguration', resources: { cluster, configuration: { property: 'LockedConfigurationArn' } } },
+    { action: 'kafka:UpdateConnectivity', resources: { cluster } },
+    { action: 'kafka:GetBootstrapBrokers', resources: {} },
+  ],
+};
 
 /** Provider onEvent: validates the request; the work happens in isComplete, one MSK update per poll. */
 export async function onEvent(event: CloudFormationCustomResourceEvent) {

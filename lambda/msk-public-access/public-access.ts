@@ -32,6 +32,18 @@ function isConflict(err: unknown): boolean {
 }
 
 /**
+ * MSK refuses an update whose CurrentVersion is no longer the cluster's ("BadRequestException: The version of the
+ * cluster isn't current. Check the current version and try again."): something changed the cluster between our read
+ * and our update. Reading it again and deciding anew is the fix.
+ */
+export function isStaleVersion(err: unknown): boolean {
+  return err instanceof Error && err.name === 'BadRequestException' && /version of the cluster isn.t current|current version/i.test(err.message);
+}
+
+/** Polls that meet a stale version re-read the cluster this many times before leaving it to the next poll. */
+export const STALE_VERSION_ATTEMPTS = 3;
+
+/**
  * One poll: look at the cluster, start at most one update, report completion (with the public bootstrap string
  * when the goal is public access).
  */
@@ -41,6 +53,24 @@ export async function advancePublicAccess(
   target: TargetConfiguration,
   goal: Goal,
   log: (msg: string, extra?: Record<string, unknown>) => void = () => undefined,
+): Promise<PollResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pollOnce(kafka, clusterArn, target, goal, log);
+    } catch (err) {
+      if (!isStaleVersion(err)) throw err;
+      log('MSK says the cluster version we sent is stale; reading the cluster again', { attempt, error: String(err) });
+      if (attempt >= STALE_VERSION_ATTEMPTS) return { IsComplete: false };
+    }
+  }
+}
+
+async function pollOnce(
+  kafka: KafkaClient,
+  clusterArn: string,
+  target: TargetConfiguration,
+  goal: Goal,
+  log: (msg: string, extra?: Record<string, unknown>) => void,
 ): Promise<PollResult> {
   const cluster = await describe(kafka, clusterArn);
   const operations = await kafka.send(new ListClusterOperationsV2Command({ ClusterArn: clusterArn, MaxResults: 10 }));

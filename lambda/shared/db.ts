@@ -9,6 +9,10 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { Client, type ClientConfig } from 'pg';
 import { z } from 'zod';
+import { type AwsCall, getSecretCall } from './aws-calls';
+
+/** What connecting costs in AWS calls (for the AWS_CALLS of db-init and the sink). */
+export const DB_SECRET_CALL: AwsCall = getSecretCall({ environment: 'DB_SECRET_ARN' });
 
 /** Fail fast: a Lambda (or a custom resource) waiting on an unreachable database only burns its timeout. */
 export const CONNECT_TIMEOUT_MS = 5_000;

@@ -4,9 +4,12 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { MSKEvent } from 'aws-lambda';
-import { withSharedClient } from '../shared/db';
+import { DB_SECRET_CALL, withSharedClient } from '../shared/db';
+import type { AwsCalls } from '../shared/aws-calls';
 import { ingestBatch } from './ingest';
 import { recordsOf } from './records';
+
+export const AWS_CALLS: AwsCalls = { handler: [DB_SECRET_CALL] };
 
 const logger = new Logger({ serviceName: 'perftool-sink' });
 

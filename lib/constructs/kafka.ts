@@ -130,7 +130,8 @@ export class Kafka extends Construct {
         physicalResourceId: cr.PhysicalResourceId.of(`${stackName}-bootstrap-brokers`),
         outputPaths: ['BootstrapBrokerStringSaslScram'],
       },
-      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [this.clusterArn] }),
+      // GetBootstrapBrokers has no resource-level permissions (AWS's Service Authorization Reference): '*' only.
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['kafka:GetBootstrapBrokers'], resources: ['*'] })]),
       logGroup: ownedLogGroup(this, 'PrivateBootstrapBrokersLogs'),
     });
     privateBootstrap.node.addDependency(scramAssociation);
@@ -197,12 +198,18 @@ export class Kafka extends Construct {
       description: 'Advances MSK public access one cluster update at a time and reports when it is done',
       timeout: Duration.minutes(1),
     });
+    // Resource types per AWS's Service Authorization Reference (checked by test/infra/iam-calls.test.ts):
+    // UpdateClusterConfiguration needs the cluster AND the configuration it applies; GetBootstrapBrokers takes '*' only.
     isComplete.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers', 'kafka:UpdateClusterConfiguration', 'kafka:UpdateConnectivity', 'kafka:ListClusterOperationsV2'],
+        actions: ['kafka:DescribeClusterV2', 'kafka:UpdateConnectivity', 'kafka:ListClusterOperationsV2'],
         resources: [this.clusterArn],
       }),
     );
+    isComplete.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['kafka:UpdateClusterConfiguration'], resources: [this.clusterArn, lockedConfiguration.attrArn] }),
+    );
+    isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka:GetBootstrapBrokers'], resources: ['*'] }));
     // UpdateClusterConfiguration reads the configuration; UpdateConnectivity checks the subnets are public.
     isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka:DescribeConfiguration', 'kafka:DescribeConfigurationRevision'], resources: [lockedConfiguration.attrArn] }));
     isComplete.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeSubnets', 'ec2:DescribeRouteTables'], resources: ['*'] }));

@@ -66,4 +66,19 @@ export class Network extends Construct {
   get publicSubnets(): ec2.SubnetSelection {
     return { subnetType: ec2.SubnetType.PUBLIC };
   }
+
+  /**
+   * Places the subnets by AZ ID (config availabilityZoneIds) instead of AZ name: names map to different physical
+   * zones in each account, and MSK and CloudFront VPC origins document their unsupported zones by ID. Subnet i of
+   * each tier goes to ids[i].
+   */
+  pinAvailabilityZones(ids: string[]): void {
+    for (const subnets of [this.vpc.publicSubnets, this.vpc.isolatedSubnets]) {
+      subnets.forEach((subnet, i) => {
+        const cfn = subnet.node.defaultChild as ec2.CfnSubnet;
+        cfn.addPropertyDeletionOverride('AvailabilityZone');
+        cfn.addPropertyOverride('AvailabilityZoneId', ids[i]);
+      });
+    }
+  }
 }

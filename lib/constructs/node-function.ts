@@ -26,6 +26,10 @@ export interface PerftoolFunctionProps {
  * with a log group the stack owns so teardown leaves nothing behind.
  */
 export class PerftoolFunction extends NodejsFunction {
+  /** The handler module (relative to the repository root) and its export: the IAM test reads its AWS_CALLS. */
+  readonly entryModule: string;
+  readonly handlerExport: string;
+
   constructor(scope: Construct, id: string, props: PerftoolFunctionProps) {
     const logGroup = ownedLogGroup(scope, `${id}Logs`);
     super(scope, id, {
@@ -54,5 +58,7 @@ export class PerftoolFunction extends NodejsFunction {
         externalModules: ['@aws-sdk/*', 'pg-native'],
       },
     });
+    this.entryModule = props.entry;
+    this.handlerExport = props.handler ?? 'handler';
   }
 }

@@ -98,8 +98,29 @@ describe('configuration', () => {
     [{ alarmEmail: 'ops at example.org' }, 'invalid configuration perftool:alarmEmail = "ops at example.org": must be an e-mail address such as ops@example.org'],
     [{ sinkBatchWindowSeconds: 301 }, 'invalid configuration perftool:sinkBatchWindowSeconds = 301: must be 0-300 seconds'],
     [{ mqttPorts: 1883 }, 'invalid configuration perftool:mqttPorts = 1883: unknown key'],
+    [{ availabilityZoneIds: 'us-east-1a,us-east-1b' }, 'invalid configuration perftool:availabilityZoneIds = "us-east-1a,us-east-1b": must be Availability Zone IDs such as use1-az1 (see aws ec2 describe-availability-zones), not names such as us-east-1a'],
+    [{ availabilityZoneIds: 'use1-az1' }, 'invalid configuration perftool:availabilityZoneIds = "use1-az1": must list exactly 2 Availability Zone IDs (the VPC spans 2 AZs)'],
+    [{ availabilityZoneIds: ['use1-az2', 'use1-az2'] }, 'invalid configuration perftool:availabilityZoneIds = ["use1-az2","use1-az2"]: must list 2 different Availability Zone IDs'],
+    [{ availabilityZoneIds: 'use1-az1,apne1-az1' }, 'invalid configuration perftool:availabilityZoneIds = "use1-az1,apne1-az1": must list Availability Zone IDs of one region'],
+    [{ availabilityZoneIds: 'use1-az3,use1-az1' }, 'invalid configuration perftool:availabilityZoneIds = "use1-az3,use1-az1": use1-az3 is not supported by MSK brokers and CloudFront VPC origins'],
+    [{ availabilityZoneIds: 'apne1-az1,apne1-az3' }, 'invalid configuration perftool:availabilityZoneIds = "apne1-az1,apne1-az3": apne1-az3 is not supported by CloudFront VPC origins'],
   ])('%p fails with one line naming key, value and rule', (raw, message) => {
     expect(errorOf(raw)).toBe(message);
+  });
+
+  test('availabilityZoneIds: unset, empty or two supported IDs of one region (a list in cdk.json, comma-separated with -c)', () => {
+    expect(fromCdkJson().availabilityZoneIds).toBeUndefined();
+    expect(fromCdkJson({ availabilityZoneIds: '' }).availabilityZoneIds).toBeUndefined();
+    expect(fromCdkJson({ availabilityZoneIds: 'apne1-az4, apne1-az1' }).availabilityZoneIds).toEqual(['apne1-az4', 'apne1-az1']);
+    expect(fromCdkJson({ availabilityZoneIds: ['use1-az1', 'use1-az6'] }).availabilityZoneIds).toEqual(['use1-az1', 'use1-az6']);
+  });
+
+  test('cdk.json sets every feature flag aws-cdk-lib recommends, to the recommended value, and no other', () => {
+    // What `cdk init` writes for this aws-cdk-lib version; a newer aws-cdk-lib with new flags fails here until its
+    // template changes are reviewed (README, "Updating").
+    const recommended: Record<string, unknown> = JSON.parse(readFileSync(require.resolve('aws-cdk-lib/recommended-feature-flags.json'), 'utf8'));
+    const flags = Object.fromEntries(Object.entries(cdkJsonContext).filter(([k]) => !k.startsWith(CONTEXT_PREFIX)));
+    expect(flags).toEqual(recommended);
   });
 
   test('every invalid key is reported, one line each', () => {

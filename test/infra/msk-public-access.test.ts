@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kafka';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { isComplete, onEvent } from '../../lambda/msk-public-access/index';
+import { AWS_CALLS, isComplete, onEvent } from '../../lambda/msk-public-access/index';
 import { Goal, nextStep } from '../../lambda/msk-public-access/steps';
 import { cfnEvent } from './cfn-event';
 
@@ -29,7 +29,18 @@ function event(requestType: 'Create' | 'Update' | 'Delete', goal: Goal = 'public
  * A simulated MSK cluster: each accepted update first stays PENDING for `pendingPolls` describe calls while the
  * cluster still reports ACTIVE, then runs for `updatePolls` describe calls (cluster UPDATING), then applies.
  */
-function simulateCluster(opts: { updatePolls: number; pendingPolls?: number; failNextUpdate?: boolean }) {
+/** MSK's answer to an update carrying a CurrentVersion that is no longer the cluster's (hashicorp/terraform-provider-aws#25061). */
+function staleVersionError() {
+  const e = new Error("The version of the cluster isn't current. Check the current version and try again.");
+  e.name = 'BadRequestException';
+  return e;
+}
+
+/**
+ * `changedBehindOurBack`: after the first read, something else (another operator, MSK maintenance) changes the
+ * cluster, so the version that read returned is stale by the time the update arrives.
+ */
+function simulateCluster(opts: { updatePolls: number; pendingPolls?: number; failNextUpdate?: boolean; changedBehindOurBack?: boolean }) {
   const state = {
     state: 'ACTIVE',
     version: 'K1',
@@ -51,7 +62,7 @@ function simulateCluster(opts: { updatePolls: number; pendingPolls?: number; fai
       e.name = 'BadRequestException';
       throw e;
     }
-    expect(currentVersion).toBe(state.version);
+    if (currentVersion !== state.version) throw staleVersionError();
     state.updates.push(type);
     const pendingPolls = opts.pendingPolls ?? 0;
     state.state = pendingPolls > 0 ? 'ACTIVE' : 'UPDATING';
@@ -83,10 +94,15 @@ function simulateCluster(opts: { updatePolls: number; pendingPolls?: number; fai
       state.state = 'ACTIVE';
       state.pending = null;
     }
+    const version = state.version;
+    if (opts.changedBehindOurBack) {
+      opts.changedBehindOurBack = false;
+      state.version = `${state.version}-changed`;
+    }
     return {
       ClusterInfo: {
         State: state.state,
-        CurrentVersion: state.version,
+        CurrentVersion: version,
         Provisioned: {
           CurrentBrokerSoftwareInfo: { ConfigurationArn: state.configArn, ConfigurationRevision: 1 },
           BrokerNodeGroupInfo: { ConnectivityInfo: { PublicAccess: { Type: state.publicAccess } } },
@@ -188,10 +204,54 @@ describe('MSK public access custom resource', () => {
     await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
   });
 
+  test("a stale cluster version (someone changed the cluster after we read it) is read again and the update resent, not a failed deployment", async () => {
+    const cluster = simulateCluster({ updatePolls: 1, changedBehindOurBack: true });
+    await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
+    expect(kafka.commandCalls(UpdateClusterConfigurationCommand).map((c) => c.args[0].input.CurrentVersion)).toEqual(['K1', 'K1-changed']);
+    expect(kafka.commandCalls(DescribeClusterV2Command)).toHaveLength(2);
+    expect(cluster.updates).toEqual(['UPDATE_CLUSTER_CONFIGURATION']);
+    await expect(pollUntilComplete(30)).resolves.toMatchObject({ result: { IsComplete: true, Data: { PublicBootstrapBrokers: PUBLIC_BROKERS } } });
+  });
+
+  test('a version that stays stale is left to the next poll; any other bad request still fails the deployment', async () => {
+    simulateCluster({ updatePolls: 0 });
+    kafka.on(UpdateClusterConfigurationCommand).rejects(staleVersionError());
+    await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
+    expect(kafka.commandCalls(UpdateClusterConfigurationCommand)).toHaveLength(3);
+    const invalid = new Error('The specified configuration revision is not valid.');
+    invalid.name = 'BadRequestException';
+    kafka.on(UpdateClusterConfigurationCommand).rejects(invalid);
+    await expect(isComplete(event('Create'))).rejects.toThrow('The specified configuration revision is not valid.');
+  });
+
   test('a failed MSK update fails the deployment with the operation named, instead of retrying forever', async () => {
     simulateCluster({ updatePolls: 1, failNextUpdate: true });
     await expect(pollUntilComplete(10)).rejects.toThrow(/UPDATE_CLUSTER_CONFIGURATION ended UPDATE_FAILED \(op-1\)/);
     expect(kafka.commandCalls(UpdateClusterConfigurationCommand)).toHaveLength(1);
+  });
+
+  test('AWS_CALLS (what the IAM test checks) lists every command a full run sends, with the resources it names', async () => {
+    simulateCluster({ updatePolls: 1 });
+    await pollUntilComplete(30, 'public-access');
+    const props: Record<string, string> = { ClusterArn: CLUSTER, LockedConfigurationArn: LOCKED_CONFIG };
+    const listed = new Map(AWS_CALLS.isComplete.map((c) => [c.action, c]));
+    const sent = kafka.calls().map((c) => c.args[0] as { constructor: { name: string }; input: Record<string, any> });
+    for (const command of sent) {
+      const call = listed.get(`kafka:${command.constructor.name.replace(/Command$/, '')}`);
+      expect(call).toBeDefined();
+      // The ARNs the request carries, by IAM resource type, are the properties AWS_CALLS names.
+      const named = { cluster: command.input.ClusterArn, configuration: command.input.ConfigurationInfo?.Arn };
+      for (const [type, source] of Object.entries(call!.resources)) {
+        if (!('property' in source)) throw new Error(`${call!.action}: expected a custom resource property for ${type}`);
+        expect(named[type as keyof typeof named]).toBe(props[source.property]);
+      }
+    }
+    expect(new Set(sent.map((c) => c.constructor.name)).size).toBe(AWS_CALLS.isComplete.length);
+    // onEvent sends nothing, as its empty list says.
+    kafka.resetHistory();
+    await onEvent(event('Create'));
+    expect(kafka.calls()).toHaveLength(0);
+    expect(AWS_CALLS.onEvent).toEqual([]);
   });
 
   test('delete leaves the cluster alone', async () => {

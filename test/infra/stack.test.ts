@@ -61,6 +61,40 @@ describe('network', () => {
   });
 });
 
+describe('fresh account and region', () => {
+  test('availabilityZoneIds pins every subnet by AZ ID (no AZ names left); unset, subnets take the first two AZ names', () => {
+    const subnetsOf = (tpl: Template) => resources(tpl, 'AWS::EC2::Subnet').map(([, r]) => r.Properties);
+    for (const subnet of subnetsOf(t)) {
+      expect(subnet.AvailabilityZoneId).toBeUndefined();
+      expect(JSON.stringify(subnet.AvailabilityZone)).toContain('Fn::GetAZs');
+    }
+    const pinned = synthesise({ availabilityZoneIds: 'apne1-az4,apne1-az1' });
+    const subnets = subnetsOf(pinned.template);
+    expect(subnets).toHaveLength(4);
+    expect(subnets.map((p) => p.AvailabilityZoneId).sort()).toEqual(['apne1-az1', 'apne1-az1', 'apne1-az4', 'apne1-az4']);
+    expect(subnets.every((p) => p.AvailabilityZone === undefined)).toBe(true);
+    // Each tier spans both AZs, so MSK (public subnets) and the VPC-origin ALB (isolated subnets) get two zones.
+    for (const tier of ['public', 'isolated']) {
+      const ids = resources(pinned.template, 'AWS::EC2::Subnet').filter(([lid]) => lid.includes(tier)).map(([, r]) => r.Properties.AvailabilityZoneId);
+      expect(ids.sort()).toEqual(['apne1-az1', 'apne1-az4']);
+    }
+    expect(JSON.stringify(pinned.template.toJSON())).not.toContain('Fn::GetAZs');
+  });
+
+  test('the ECS service-linked role is created before the cluster, tolerating "already exists", and never deleted', () => {
+    const [slrId, slr] = resources(t, 'Custom::AWS').find(([lid]) => lid.startsWith('EcsServiceLinkedRole'))!;
+    const create = JSON.parse(slr.Properties.Create);
+    expect(create).toMatchObject({ service: 'IAM', action: 'createServiceLinkedRole', parameters: { AWSServiceName: 'ecs.amazonaws.com' } });
+    // IAM answers a second create with InvalidInputException ("has been taken in this account").
+    expect(new RegExp(create.ignoreErrorCodesMatching).test('InvalidInputException')).toBe(true);
+    expect(new RegExp(create.ignoreErrorCodesMatching).test('AccessDeniedException')).toBe(false);
+    expect(slr.Properties.Update).toBeUndefined();
+    expect(slr.Properties.Delete).toBeUndefined();
+    const [clusterId] = only(t, 'AWS::ECS::Cluster');
+    expect(dependsOn(t, clusterId)).toContain(slrId);
+  });
+});
+
 describe('kafka', () => {
   test('MSK: 2 × kafka.t3.small, TLS only in transit, SASL/SCRAM on, IAM and unauthenticated off, public access not set at creation', () => {
     const [, cluster] = only(t, 'AWS::MSK::Cluster');

@@ -47,4 +47,5 @@ kafka_jars test/support/kafka/pom.xml
 # One line per virtualenv; the name is what tests pass to venvPython() in test/support/test-deps.ts.
 venv sinetstream-1.10.0 test/support/python/sinetstream-1.10.0.txt
 venv sinetstream-1.9.1 test/support/python/sinetstream-1.9.1.txt
+venv cfn-lint test/support/python/cfn-lint.txt
 echo "setup-test-deps: ready in $CACHE"
