@@ -33,7 +33,9 @@ async function outcomeOf(topic: string): Promise<{ stored: number[]; rejected: R
 /** Row counts of every table the sink writes, to prove a call changed nothing. */
 async function tableCounts(): Promise<number[]> {
   const tables = ['perftool_message', 'perftool', 'perftool_rejected', 'perftool_rollup', 'perftool_publishers'];
-  return Promise.all(tables.map(async (t) => (await c.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n as number));
+  const counts: number[] = [];
+  for (const t of tables) counts.push((await c.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n);
+  return counts;
 }
 
 /** Runs `work` and returns the SQL text of every query `client` was sent meanwhile. */
