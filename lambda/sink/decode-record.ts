@@ -167,39 +167,49 @@ export const MAX_JSON_DEPTH = 512;
 const SUSPECT_ESCAPE = /\\u(?:0000|d[89a-f])/i;
 
 /**
- * What PostgreSQL would refuse in a parsed JSON value, or null: nesting deeper than MAX_JSON_DEPTH, and a string
- * or key with U+0000 (no text column holds it, and json's ->> and jsonb refuse the escape) or an unpaired surrogate
- * (jsonb and ->> refuse it). Walks the value with an explicit stack, not recursion.
+ * Whether a JSON text nests arrays and objects deeper than `limit` (brackets inside strings do not count). A scan
+ * of the text, so that deep input is refused before JSON.parse builds it; a text that is not JSON anyway may be
+ * refused for its depth rather than its syntax.
  */
-function jsonStructureProblem(json: unknown, text: string): string | null {
-  // Most messages need no walk: each level of nesting takes 2 characters, and the text (valid UTF-8, no raw control
-  // characters in strings) can only carry a NUL or a lone surrogate as an escape.
-  const suspect = SUSPECT_ESCAPE.test(text);
-  if (!suspect && text.length <= 2 * MAX_JSON_DEPTH) return null;
+function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++; // a backslash escapes the next character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) {
+      inString = true;
+    } else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (ch === 0x5d || ch === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
+ * A string or key of a parsed JSON value that PostgreSQL would refuse, described, or null: U+0000 (no text column
+ * holds it, and json's ->> and jsonb refuse the escape) or an unpaired surrogate (jsonb and ->> refuse it). Walks
+ * the value with an explicit stack, not recursion.
+ */
+function jsonStringsProblem(json: unknown): string | null {
   const values: unknown[] = [json];
-  const depths: number[] = [0];
   while (values.length > 0) {
     const value = values.pop();
-    const depth = depths.pop() as number;
     if (typeof value === 'string') {
-      const problem = suspect ? stringProblem(value) : null;
+      const problem = stringProblem(value);
       if (problem !== null) return `JSON string ${problem}`;
-      continue;
-    }
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_JSON_DEPTH) return `JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
-    if (Array.isArray(value)) {
-      for (const item of value) {
-        values.push(item);
-        depths.push(depth + 1);
+    } else if (Array.isArray(value)) {
+      for (const item of value) values.push(item);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const key of Object.keys(value)) {
+        const problem = stringProblem(key);
+        if (problem !== null) return `JSON key ${problem}`;
+        values.push((value as Record<string, unknown>)[key]);
       }
-      continue;
-    }
-    for (const key of Object.keys(value)) {
-      const problem = suspect ? stringProblem(key) : null;
-      if (problem !== null) return `JSON key ${problem}`;
-      values.push((value as Record<string, unknown>)[key]);
-      depths.push(depth + 1);
     }
   }
   return null;
@@ -252,14 +262,19 @@ export function decodeRecord(record: KafkaRecord): DecodedRecord {
   } catch {
     return rejected(record, kafkaTimestamp, `${decoded.format} message text is not valid UTF-8`, raw);
   }
+  // Each level takes 2 characters: only a longer text can be too deep.
+  if (text.length > 2 * MAX_JSON_DEPTH && nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+    return rejected(record, kafkaTimestamp, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, raw);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
     return rejected(record, kafkaTimestamp, `message text is not valid JSON (${(err as Error).message})`, raw);
   }
-  const structure = jsonStructureProblem(json, text);
-  if (structure !== null) return rejected(record, kafkaTimestamp, structure, raw);
+  // The text (valid UTF-8, no raw control characters in strings) can only carry a NUL or a lone surrogate as an escape.
+  const strings = SUSPECT_ESCAPE.test(text) ? jsonStringsProblem(json) : null;
+  if (strings !== null) return rejected(record, kafkaTimestamp, strings, raw);
   if (!isObject(json)) return rejected(record, kafkaTimestamp, `perftool result is not a JSON object (${describe(json)})`, raw);
   const problem = perftoolResultProblem(json);
   if (problem !== null) return rejected(record, kafkaTimestamp, problem, raw);

@@ -5,9 +5,9 @@
  *      per partition) and left out, so a redelivery changes nothing;
  *   2. COPY into perftool_message, fed while the records are being decoded, so the sink's decoding overlaps the
  *      database's work;
- *   3. the stored span (first and last result) of the batch's publishers is read, which tells new buckets from
+ *   3. COPY into perftool, fed while the sink sums the results into bucket rows;
+ *   4. the stored span (first and last result) of the batch's publishers is read, which tells new buckets from
  *      ones that may be stored already (buckets.ts, mayBeStored);
- *   4. COPY into perftool, fed while the sink sums the results into bucket rows;
  *   5. COPY of the bucket rows into a staging table, each marked new or may-be-stored;
  *   6. one statement inserts the new buckets, upserts the others and the publisher summary, and stores the
  *      rejections (redone upserting every bucket if a bucket taken for new was stored meanwhile).

@@ -127,7 +127,8 @@ export function mixedRecords(size: number, firstOffset: number, o: RecordOptions
     const offset = firstOffset + i;
     const options = { topic: o.topic, partition: o.partition ?? i % 3 };
     if (i % every === every - 1) {
-      const kind = HOSTILE_KINDS[Math.floor(i / every) % HOSTILE_KINDS.length];
+      // Three hostile records in a row of each kind, so that each kind lands on every partition.
+      const kind = HOSTILE_KINDS[Math.floor(i / (every * 3)) % HOSTILE_KINDS.length];
       return { kind, record: hostileRecord(kind, offset, options) };
     }
     return {

@@ -101,6 +101,7 @@ test.each<[string, () => Buffer, string]>([
   ['nesting 100,000 deep under "writer"', () => v3(`{"name":"x","writer":${deep(100_000)}}`), 'JSON nested deeper than 512 levels'],
   ['nesting 100,000 deep under "name"', () => v3(`{"name":${deep(100_000)}}`), 'JSON nested deeper than 512 levels'],
   ['objects nested 513 deep', () => v3(`${'{"a":'.repeat(512)}{}${'}'.repeat(512)}`), 'JSON nested deeper than 512 levels'],
+  ['513 levels after a string ending in an escaped backslash', () => v3(`{"name":"pi\\\\","x":${deep(512)}}`), 'JSON nested deeper than 512 levels'],
   ['a NUL in the name', () => v3('{"name":"pi\\u0000x"}'), 'JSON string with \\u0000 (NUL), which PostgreSQL cannot store as text: "pi\\u0000x"'],
   ['a NUL in a string the sink does not read', () => v3('{"name":"pi","note":["ok","\\u0000"]}'),
     'JSON string with \\u0000 (NUL), which PostgreSQL cannot store as text: "\\u0000"'],
@@ -121,6 +122,7 @@ test('deep input is refused by depth alone: 512 levels are stored, a quoted deep
   for (const json of [
     `{"name":"pi","x":${deep(511)}}`, // the result object is the first level
     `{"name":"pi","x":"${deep(2000)}"}`,
+    `{"name":"pi","x":"\\"${'['.repeat(2000)}\\\\"}`, // escaped quotes and backslashes do not end the string early
     '{"name":"pi","x":"\\\\u0000 is a backslash and text"}',
     '{"name":"pi-\\ud83d\\ude00","x":"\\uD83D\\uDE00"}',
   ]) {
