@@ -273,7 +273,8 @@ export function decodeRecord(record: KafkaRecord): DecodedRecord {
     return rejected(record, kafkaTimestamp, `message text is not valid JSON (${(err as Error).message})`, raw);
   }
   // The text (valid UTF-8, no raw control characters in strings) can only carry a NUL or a lone surrogate as an escape.
-  const strings = SUSPECT_ESCAPE.test(text) ? jsonStringsProblem(json) : null;
+  // (includes() first: a case-insensitive regex over every text would cost a quarter of JSON.parse.)
+  const strings = text.includes('\\u') && SUSPECT_ESCAPE.test(text) ? jsonStringsProblem(json) : null;
   if (strings !== null) return rejected(record, kafkaTimestamp, strings, raw);
   if (!isObject(json)) return rejected(record, kafkaTimestamp, `perftool result is not a JSON object (${describe(json)})`, raw);
   const problem = perftoolResultProblem(json);
