@@ -118,7 +118,8 @@ export function hostileRecord(kind: HostileKind, offset: number, o: RecordOption
 
 /**
  * `size` records at offsets from `firstOffset`: every `hostileEvery`-th one a hostile record (the kinds in turn),
- * the others good results of 20 publishers, 10 s apart, on 3 partitions. Each entry says what it is.
+ * the others good results of 20 publishers, each one every 10 s (as bench:ingest's all-good batch), on 3 partitions.
+ * Each entry says what it is.
  */
 export function mixedRecords(size: number, firstOffset: number, o: RecordOptions & { hostileEvery?: number; seed?: number } = {}) {
   const random = seededRandom(o.seed ?? 1);
@@ -135,7 +136,7 @@ export function mixedRecords(size: number, firstOffset: number, o: RecordOptions
       kind: 'good' as const,
       record: resultRecord(offset, {
         name: `pi-${String(i % 20).padStart(2, '0')}`,
-        tstampMicros: 1_700_000_000_000_000n + BigInt(firstOffset + i) * 10_000_000n + BigInt(Math.floor(random() * 1e6)),
+        tstampMicros: 1_700_000_000_000_000n + BigInt(Math.floor((firstOffset + i) / 20)) * 10_000_000n + BigInt(Math.floor(random() * 1e6)),
         writerBytesRate: random() * 1e6,
         readerBytesRate: random() * 1e6,
       }, 3, options),
