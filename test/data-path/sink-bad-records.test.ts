@@ -7,6 +7,7 @@ import '../support/quiet-logs';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { applyMigrations } from '../../lambda/db-init/migrate';
+import * as decodeModule from '../../lambda/sink/decode-record';
 import { ingestBatch } from '../../lambda/sink/ingest';
 import { handler } from '../../lambda/sink/index';
 import { closeSharedClient } from '../../lambda/shared/db';
@@ -186,6 +187,23 @@ test('1e400, base64 with trailing garbage and non-base64 text are rejected with 
     { o: o[2], reason: 'Kafka record value is not valid base64', raw: Buffer.from(records[2].value as string, 'utf8') },
     { o: o[3], reason: 'Kafka record value is not valid base64', raw: Buffer.from('not base64 at all: ünïcödé', 'utf8') },
   ]);
+});
+
+test('should decoding throw all the same (a bug), the record is rejected with the error and its value as received', async () => {
+  const o = offsets(3);
+  const records = o.map((offset) => result(offset, 'decode-bug', 'decode-bug'));
+  const real = decodeModule.decodeRecord;
+  const spy = jest.spyOn(decodeModule, 'decodeRecord').mockImplementation((r) => {
+    if (r.offset === o[1]) throw new RangeError('Maximum call stack size exceeded');
+    return real(r);
+  });
+  try {
+    expect(await ingestBatch(c, records)).toEqual({ records: 3, stored: 2, rejected: 1, duplicates: 0 });
+  } finally {
+    spy.mockRestore();
+  }
+  const { rows } = await c.query(`SELECT kafka_offset::int AS o, reason, raw FROM perftool_rejected WHERE topic = 'decode-bug'`);
+  expect(rows).toEqual([{ o: o[1], reason: 'the sink failed to decode this record (Maximum call stack size exceeded)', raw: Buffer.from(records[1].value) }]);
 });
 
 describe('a value PostgreSQL refuses that the sink did not foresee', () => {
