@@ -6,15 +6,14 @@
 import '../support/quiet-logs';
 import fc from 'fast-check';
 import { Client } from 'pg';
-import { applyMigrations } from '../../lambda/db-init/migrate';
 import * as decodeModule from '../../lambda/sink/decode-record';
 import { ingestBatch } from '../../lambda/sink/ingest';
 import { handler } from '../../lambda/sink/index';
 import { closeSharedClient } from '../../lambda/shared/db';
 import { encodeSinetStream } from '../../lambda/shared/sinetstream';
 import { HOSTILE_KINDS, type HostileKind, kafkaRecord, mixedRecords, mskEvent, resultRecord } from '../../lib/dev/records';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { withEnv } from './helpers';
+import type { TestDatabase } from '../support/postgres';
+import { migratedDatabase, queriesSent, withEnv } from './helpers';
 
 let db: TestDatabase;
 let c: Client;
@@ -39,24 +38,10 @@ async function tableCounts(): Promise<number[]> {
   return counts;
 }
 
-/** Runs `work` and returns the SQL text of every query `client` was sent meanwhile. */
-async function queriesSent(client: Client, work: () => Promise<unknown>): Promise<string[]> {
-  const spy = jest.spyOn(client, 'query');
-  try {
-    await work();
-    return spy.mock.calls.map(([q]) => (typeof q === 'string' ? q : (q as { text?: string }).text ?? ''));
-  } finally {
-    spy.mockRestore();
-  }
-}
-
 const sink = (event: unknown, env: Record<string, string> = {}) => withEnv({ ...db.env, ...env }, () => handler(event));
 
 beforeAll(async () => {
-  db = await createTestDatabase('hostile');
-  c = new Client(db.config);
-  await c.connect();
-  await applyMigrations(c, { defaultPerftoolName: 'perftool-sinetstream-target' });
+  ({ db, client: c } = await migratedDatabase('hostile'));
 });
 afterAll(async () => {
   await closeSharedClient();

@@ -1,15 +1,14 @@
 import '../support/quiet-logs';
 import fc from 'fast-check';
 import { Client } from 'pg';
-import { applyMigrations } from '../../lambda/db-init/migrate';
 import { ROLLUP_COLUMNS } from '../../lambda/sink/copy-binary';
 import { ingestBatch } from '../../lambda/sink/ingest';
 import { handler } from '../../lambda/sink/index';
 import { closeSharedClient } from '../../lambda/shared/db';
 import { encodeSinetStream } from '../../lambda/shared/sinetstream';
 import { kafkaRecord, mskEvent, resultRecord, seededRandom } from '../../lib/dev/records';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { withEnv } from './helpers';
+import type { TestDatabase } from '../support/postgres';
+import { migratedDatabase, queriesSent, withEnv } from './helpers';
 import { mskEventVector, perftoolResultLines } from './vectors';
 
 let db: TestDatabase;
@@ -30,10 +29,7 @@ async function tableState(): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase('sink');
-  c = new Client({ ...db.config, options: '-c TimeZone=UTC' });
-  await c.connect();
-  await applyMigrations(c, { defaultPerftoolName: 'perftool-sinetstream-target' });
+  ({ db, client: c } = await migratedDatabase('sink'));
 });
 afterAll(async () => {
   await closeSharedClient();
@@ -97,17 +93,6 @@ test('a missing or null optional metric is stored as NULL', async () => {
   expect(buckets.rows).toEqual([{ reader_error_count: null, reader_bytes_rate: null, n: 1 }]);
 });
 
-/** Runs `work` and returns the SQL text of every query the test client `c` was sent meanwhile. */
-async function queriesSent(work: () => Promise<unknown>): Promise<string[]> {
-  const spy = jest.spyOn(c, 'query');
-  try {
-    await work();
-    return spy.mock.calls.map(([q]) => (typeof q === 'string' ? q : (q as { text?: string }).text ?? ''));
-  } finally {
-    spy.mockRestore();
-  }
-}
-
 test('values PostgreSQL would refuse (a NUL in the name or in any JSON string) are rejected before the database sees them', async () => {
   const o = offsets(4);
   const text = (name: string, extra: string) => `{"name":"${name}","note":"${extra}","writer":{"msg_bytes_rate":1}}`;
@@ -119,7 +104,7 @@ test('values PostgreSQL would refuse (a NUL in the name or in any JSON string) a
     kafkaRecord(o[3], encodeSinetStream(text('refused-ok', '\\u0000'), 1700000001000000n), { topic: 'refused' }),
   ];
   let outcome: unknown;
-  const sent = await queriesSent(async () => { outcome = await ingestBatch(c, records); });
+  const sent = await queriesSent(c, async () => { outcome = await ingestBatch(c, records); });
   expect(outcome).toEqual({ records: 4, stored: 2, rejected: 2, duplicates: 0 });
   expect(sent).not.toContain('SAVEPOINT isolate');
   const rejected = await c.query(`SELECT kafka_offset::int AS o, reason, raw FROM perftool_rejected WHERE topic = 'refused' ORDER BY 1`);
