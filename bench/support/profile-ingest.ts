@@ -9,7 +9,7 @@ import { bucketRows } from '../../lambda/sink/buckets';
 import { CopyBinaryWriter, writeBucketRow, writeMessageRow, writeServingRow } from '../../lambda/sink/copy-binary';
 import { decodeRecord } from '../../lambda/sink/decode-record';
 import { ingestBatch, prepareBatch, type PhaseTimes } from '../../lambda/sink/ingest';
-import { recordsOf } from '../../lambda/sink/records';
+import { usableRecords } from './events';
 import { mskEvent, resultRecord, seededRandom } from '../../lib/dev/records';
 import { startEmbeddedPostgres } from '../../lib/dev/embedded-postgres';
 import { median } from './stats';
@@ -29,7 +29,7 @@ async function main() {
       writerBytesRate: random() * 1e6, readerBytesRate: random() * 1e6,
     }, 3, { partition: i % 3 }));
     // As the Lambda runtime hands them over: parsed from the event's JSON.
-    const records = recordsOf(JSON.parse(JSON.stringify(mskEvent(built))));
+    const records = usableRecords(JSON.parse(JSON.stringify(mskEvent(built))));
     const medianOf7 = (fn: () => void) => median(Array.from({ length: 7 }, () => {
       const t0 = performance.now();
       fn();

@@ -16,6 +16,23 @@ export const DB_SECRET_CALL: AwsCall = getSecretCall({ environment: 'DB_SECRET_A
 
 /** Fail fast: a Lambda (or a custom resource) waiting on an unreachable database only burns its timeout. */
 export const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * Limits on a connection's statements, so that a stuck database fails the caller (which can retry) instead of
+ * holding it until its own timeout. Applied to the sink's connection; db-init runs without them (a migration may
+ * legitimately wait for locks or run long).
+ */
+export interface StatementLimits {
+  /** Server side: longest a statement may run (statement_timeout), and a transaction may sit idle. */
+  statementTimeoutMs: number;
+  /** Server side: longest a statement may wait for a lock (lock_timeout). */
+  lockTimeoutMs: number;
+}
+/**
+ * How much longer than statement_timeout the client waits for an answer: the server's timeout normally fires
+ * first; this one covers a server that cannot answer at all (backend paused, network gone).
+ */
+export const CLIENT_TIMEOUT_MARGIN_MS = 5_000;
+
 /** Secret values are cached across warm invocations; a failed connection forces a fresh read (rotation). */
 const SECRET_MAX_AGE_SECONDS = 300;
 
@@ -33,9 +50,18 @@ type Env = Record<string, string | undefined>;
 let refreshSecretOnNextConnect = false;
 
 /** Resolves connection settings by the rule above. Errors name what is wrong, never a secret value. */
-export async function connectionConfig(env: Env = process.env): Promise<ClientConfig> {
+export async function connectionConfig(env: Env = process.env, limits?: StatementLimits): Promise<ClientConfig> {
   const secretArn = env.DB_SECRET_ARN;
-  const base: ClientConfig = { connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: env.AWS_LAMBDA_FUNCTION_NAME ?? 'perftool' };
+  const base: ClientConfig = {
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: env.AWS_LAMBDA_FUNCTION_NAME ?? 'perftool',
+    ...(limits && {
+      statement_timeout: limits.statementTimeoutMs,
+      lock_timeout: limits.lockTimeoutMs,
+      // A client that vanished mid-transaction (Lambda timed out) must not keep its locks.
+      idle_in_transaction_session_timeout: limits.statementTimeoutMs,
+      query_timeout: limits.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
+    }),
+  };
   if (!secretArn) {
     return {
       ...base,
@@ -66,8 +92,8 @@ export async function connectionConfig(env: Env = process.env): Promise<ClientCo
 }
 
 /** Opens a new connection. The caller owns it and must end() it. */
-export async function connect(env: Env = process.env): Promise<Client> {
-  const client = new Client(await connectionConfig(env));
+export async function connect(env: Env = process.env, limits?: StatementLimits): Promise<Client> {
+  const client = new Client(await connectionConfig(env, limits));
   // An idle connection can die between invocations; without a listener that error would crash the process.
   client.on('error', () => forget(client));
   try {
@@ -92,19 +118,20 @@ async function discard(client: Client): Promise<void> {
 }
 
 /**
- * Runs `work` on the connection kept across warm invocations, (re)connecting as needed. If the kept connection
- * turns out to be dead, the work is retried once on a fresh one, so `work` must be idempotent (the sink's batch
- * statement and the migrations are). Any other failure drops the connection and is rethrown.
+ * Runs `work` on the connection kept across warm invocations, (re)connecting as needed (with `limits`, when a
+ * connection is opened). If the kept connection turns out to be dead, the work is retried once on a fresh one, so
+ * `work` must be idempotent (the sink's batch statement and the migrations are). Any other failure drops the
+ * connection and is rethrown.
  */
-export async function withSharedClient<T>(work: (client: Client) => Promise<T>, env: Env = process.env): Promise<T> {
+export async function withSharedClient<T>(work: (client: Client) => Promise<T>, env: Env = process.env, limits?: StatementLimits): Promise<T> {
   const reused = shared !== undefined;
-  const client = shared ?? (shared = await connect(env));
+  const client = shared ?? (shared = await connect(env, limits));
   try {
     return await work(client);
   } catch (err) {
     await discard(client);
     if (!reused || !isConnectionError(err)) throw err;
-    const fresh = (shared = await connect(env));
+    const fresh = (shared = await connect(env, limits));
     try {
       return await work(fresh);
     } catch (retryErr) {
@@ -129,4 +156,9 @@ export function isConnectionError(err: unknown): boolean {
     if (['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT'].includes(code)) return true;
   }
   return /Connection terminated|not queryable|Client was closed/i.test(err.message);
+}
+
+/** The client gave up waiting for the server (query_timeout): the connection cannot be used any more. */
+export function isClientTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Query read timeout';
 }

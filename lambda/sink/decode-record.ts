@@ -2,11 +2,22 @@
  * Turns one Kafka record from an MSK event into either a perftool result row or a rejection with a reason a
  * human understands. Pure: no I/O, never throws on bad input.
  */
-import type { MSKRecord } from 'aws-lambda';
 import { decodeSinetStream } from '../shared/sinetstream';
+import { describeValue as describe, isObject, quotePreview } from './describe';
 
-/** The record shape the sink accepts: an MSK event record, whose `value` may be absent (tombstone). */
-export type KafkaRecord = Pick<MSKRecord, 'topic' | 'partition' | 'offset' | 'timestamp'> & { value?: string | null };
+/**
+ * The record shape the sink accepts: an MSK event record whose coordinates were checked (records.ts); `timestamp`
+ * and `value` are checked here, as their problems are the record's own and it can be rejected with its coordinates.
+ */
+export interface KafkaRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** Milliseconds since the epoch; absent, null or out of range means none. */
+  timestamp?: unknown;
+  /** Base64 of the record's bytes; absent or null for a tombstone. */
+  value?: unknown;
+}
 
 export interface KafkaCoordinates {
   topic: string;
@@ -70,13 +81,6 @@ const MAX_ISO_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const hasByteOrderMark = (b: Uint8Array) => b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
 
-const describe = (input: unknown): string => {
-  if (input === undefined) return 'missing';
-  const kind = input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input;
-  const text = JSON.stringify(input) ?? String(input);
-  return `got ${kind} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
-};
-
 /** Numeric fields of `writer` / `reader` the sink reads (besides thread_number); absent or null is fine. */
 const SIDE_NUMBERS = [
   'msg_bytes_rate', 'msg_count_rate', 'error_count_rate', 'error_count_total', 'msg_count_total', 'msg_size_avg',
@@ -93,7 +97,6 @@ export interface PerftoolResult {
   reader?: Side | null;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 /**
  * Largest metric magnitude stored. Far beyond any real rate or count, and small enough that the bucket sums of
@@ -131,6 +134,7 @@ function sideProblem(side: unknown, key: 'writer' | 'reader'): string | null {
   if (!isObject(side)) return `perftool result "${key}" must be a JSON object (${describe(side)})`;
   const thread = side.thread_number;
   if (thread !== undefined && thread !== null) {
+    if (typeof thread === 'number' && !Number.isFinite(thread)) return `metric ${key}.thread_number out of range (${describe(thread)})`;
     if (!isFiniteNumber(thread)) return metricReason(`${key}.thread_number`, describe(thread));
     if (!Number.isSafeInteger(thread)) return metricReason(`${key}.thread_number`, 'got a non-integer');
     // thread_number is an integer column
@@ -146,19 +150,109 @@ function sideProblem(side: unknown, key: 'writer' | 'reader'): string | null {
   for (const field of SIDE_NUMBERS) {
     const value = side[field];
     if (isMetric(value)) continue;
-    if (!isFiniteNumber(value)) return metricReason(`${key}.${field}`, describe(value));
+    if (typeof value !== 'number') return metricReason(`${key}.${field}`, describe(value));
     return `metric ${key}.${field} out of range (${describe(value)}; at most ±${MAX_METRIC})`;
   }
   return null;
 }
 
+/** Largest record value accepted, in bytes (Kafka's default message.max.bytes is about as large). */
+export const MAX_VALUE_BYTES = 1_048_576;
+/**
+ * Deepest nesting of arrays and objects a stored message may have (a perftool result has 2 levels). PostgreSQL's
+ * JSON parser, and any recursive reader of the stored message, takes stack space per level.
+ */
+export const MAX_JSON_DEPTH = 512;
+/** `\u0000` or a surrogate escape: only a JSON text containing one can hold a NUL or an unpaired surrogate. */
+const SUSPECT_ESCAPE = /\\u(?:0000|d[89a-f])/i;
+
+/**
+ * Whether a JSON text nests arrays and objects deeper than `limit` (brackets inside strings do not count). A scan
+ * of the text, so that deep input is refused before JSON.parse builds it; a text that is not JSON anyway may be
+ * refused for its depth rather than its syntax.
+ */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++; // a backslash escapes the next character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) {
+      inString = true;
+    } else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (ch === 0x5d || ch === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
+ * A string or key of a parsed JSON value that PostgreSQL would refuse, described, or null: U+0000 (no text column
+ * holds it, and json's ->> and jsonb refuse the escape) or an unpaired surrogate (jsonb and ->> refuse it). Walks
+ * the value with an explicit stack, not recursion.
+ */
+function jsonStringsProblem(json: unknown): string | null {
+  const values: unknown[] = [json];
+  while (values.length > 0) {
+    const value = values.pop();
+    if (typeof value === 'string') {
+      const problem = stringProblem(value);
+      if (problem !== null) return `JSON string ${problem}`;
+    } else if (Array.isArray(value)) {
+      for (const item of value) values.push(item);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const key of Object.keys(value)) {
+        const problem = stringProblem(key);
+        if (problem !== null) return `JSON key ${problem}`;
+        values.push((value as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return null;
+}
+
+function stringProblem(s: string): string | null {
+  if (s.includes('\0')) return `with \\u0000 (NUL), which PostgreSQL cannot store as text: ${quotePreview(s)}`;
+  if (UNPAIRED_SURROGATE.test(s)) return `with an unpaired surrogate (\\ud800-\\udfff), which PostgreSQL's JSON functions refuse: ${quotePreview(s)}`;
+  return null;
+}
+
+/**
+ * The bytes of a base64 text, or null unless it is exactly their canonical encoding: Buffer.from alone skips
+ * characters outside the alphabet and stops at the first padding, so it would decode garbage to something.
+ */
+function strictBase64(text: string): Buffer | null {
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? bytes : null;
+}
+
+/**
+ * Never throws, whatever `record.value` and `record.timestamp` hold: every problem is a rejection with a reason.
+ * Work per record is bounded by MAX_VALUE_BYTES and nothing recurses on the input.
+ */
 export function decodeRecord(record: KafkaRecord): DecodedRecord {
   const kafkaTimestamp = isoFromMillis(record.timestamp);
   const value = record.value;
   if (value === undefined || value === null) {
     return rejected(record, kafkaTimestamp, 'Kafka record without a value (tombstone)', null);
   }
-  const raw = Buffer.from(value, 'base64');
+  if (typeof value !== 'string') {
+    return rejected(record, kafkaTimestamp, `Kafka record value must be a base64 string (${describe(value)})`, null);
+  }
+  const raw = strictBase64(value);
+  // Kept as received: the text itself, as no bytes can be told from it.
+  if (raw === null) return rejected(record, kafkaTimestamp, 'Kafka record value is not valid base64', Buffer.from(value, 'utf8'));
+  const { timestamp: kafkaMillis } = record;
+  if (kafkaMillis !== undefined && kafkaMillis !== null && typeof kafkaMillis !== 'number') {
+    return rejected(record, null, `Kafka record timestamp must be a number of milliseconds (${describe(kafkaMillis)})`, raw);
+  }
+  if (raw.length > MAX_VALUE_BYTES) {
+    return rejected(record, kafkaTimestamp, `Kafka record value is too large (${raw.length} bytes; at most ${MAX_VALUE_BYTES})`, raw);
+  }
   const decoded = decodeSinetStream(raw);
   if (!decoded.ok) return rejected(record, kafkaTimestamp, decoded.reason, raw);
 
@@ -168,12 +262,20 @@ export function decodeRecord(record: KafkaRecord): DecodedRecord {
   } catch {
     return rejected(record, kafkaTimestamp, `${decoded.format} message text is not valid UTF-8`, raw);
   }
+  // Each level takes 2 characters: only a longer text can be too deep.
+  if (text.length > 2 * MAX_JSON_DEPTH && nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+    return rejected(record, kafkaTimestamp, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, raw);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
     return rejected(record, kafkaTimestamp, `message text is not valid JSON (${(err as Error).message})`, raw);
   }
+  // The text (valid UTF-8, no raw control characters in strings) can only carry a NUL or a lone surrogate as an escape.
+  // (includes() first: a case-insensitive regex over every text would cost a quarter of JSON.parse.)
+  const strings = text.includes('\\u') && SUSPECT_ESCAPE.test(text) ? jsonStringsProblem(json) : null;
+  if (strings !== null) return rejected(record, kafkaTimestamp, strings, raw);
   if (!isObject(json)) return rejected(record, kafkaTimestamp, `perftool result is not a JSON object (${describe(json)})`, raw);
   const problem = perftoolResultProblem(json);
   if (problem !== null) return rejected(record, kafkaTimestamp, problem, raw);
@@ -281,7 +383,7 @@ function isoFromParts(epochSeconds: number, fraction: string): string {
   return `${dayPrefix(day)}${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second]}.${fraction}Z`;
 }
 
-function isoFromMillis(ms: number | null | undefined): string | null {
+function isoFromMillis(ms: unknown): string | null {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_ISO_MS) return null;
   const whole = Math.floor(ms); // Date drops a fraction of a millisecond the same way
   const fraction = whole % 1000;

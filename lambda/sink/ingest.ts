@@ -5,9 +5,9 @@
  *      per partition) and left out, so a redelivery changes nothing;
  *   2. COPY into perftool_message, fed while the records are being decoded, so the sink's decoding overlaps the
  *      database's work;
- *   3. the stored span (first and last result) of the batch's publishers is read, which tells new buckets from
+ *   3. COPY into perftool, fed while the sink sums the results into bucket rows;
+ *   4. the stored span (first and last result) of the batch's publishers is read, which tells new buckets from
  *      ones that may be stored already (buckets.ts, mayBeStored);
- *   4. COPY into perftool, fed while the sink sums the results into bucket rows;
  *   5. COPY of the bucket rows into a staging table, each marked new or may-be-stored;
  *   6. one statement inserts the new buckets, upserts the others and the publisher summary, and stores the
  *      rejections (redone upserting every bucket if a bucket taken for new was stored meanwhile).
@@ -22,7 +22,8 @@ import {
   BUCKET_STAGING_COLUMNS, CopyBinaryWriter, MESSAGE_COLUMNS, ROLLUP_COLUMNS, SERVING_COLUMNS, writeBucketRow, writeMessageRow,
   writeServingRow,
 } from './copy-binary';
-import { decodeRecord, type KafkaRecord, type RejectedRow, type ResultRow, type ServingRow } from './decode-record';
+import { isClientTimeout } from '../shared/db';
+import { decodeRecord, type DecodedRecord, type KafkaRecord, type RejectedRow, type ResultRow, type ServingRow } from './decode-record';
 
 export interface BatchOutcome {
   /** Records in the batch (repeats of the same Kafka coordinates within the batch count once). */
@@ -160,7 +161,7 @@ function* decodeInChunks(records: readonly KafkaRecord[], rejections: RejectedRo
   for (let start = 0; start < records.length; start += RECORDS_PER_CHUNK) {
     const results: ResultRow[] = [];
     for (let i = start; i < Math.min(start + RECORDS_PER_CHUNK, records.length); i++) {
-      const decoded = decodeRecord(records[i]);
+      const decoded = decodeOrReject(records[i]);
       if (decoded.kind === 'result') results.push(decoded.row);
       else rejections.push(decoded.row);
     }
@@ -169,9 +170,24 @@ function* decodeInChunks(records: readonly KafkaRecord[], rejections: RejectedRo
 }
 
 /**
+ * decodeRecord, which is written never to throw. Should it all the same (a bug), the record is rejected with the
+ * error and its value as received, rather than the batch failing on every redelivery.
+ */
+function decodeOrReject(record: KafkaRecord): DecodedRecord {
+  try {
+    return decodeRecord(record);
+  } catch (err) {
+    const { topic, partition, offset, value } = record;
+    return { kind: 'rejected', row: { topic, partition, offset, kafkaTimestamp: null,
+      reason: `the sink failed to decode this record (${String((err as Error)?.message ?? err).slice(0, 200)})`,
+      raw: typeof value === 'string' ? Buffer.from(value, 'utf8') : null } };
+  }
+}
+
+/**
  * Stores one batch atomically and returns what happened. Any error propagates with nothing of the batch stored
- * (Lambda then retries it), except a value PostgreSQL itself refuses (a publisher name with \u0000, JSON nested
- * too deep): that record alone is rejected with PostgreSQL's reason, so one bad record cannot block its partition.
+ * (Lambda then retries it), except a value PostgreSQL itself refuses that decodeRecord did not foresee: that record
+ * alone is rejected with PostgreSQL's reason, so one bad record cannot block its partition.
  */
 export async function ingestBatch(client: ClientBase, records: readonly KafkaRecord[], phases?: PhaseTimes): Promise<BatchOutcome> {
   const unique = uniqueRecords(records);
@@ -183,7 +199,7 @@ export async function ingestBatch(client: ClientBase, records: readonly KafkaRec
       const fresh = await withoutStored(client, unique);
       lap('begin + stored lookup');
       const rejections: RejectedRow[] = [];
-      return writeBatch(client, decodeInChunks(fresh, rejections), rejections, 'split new buckets', lap);
+      return writeBatch(client, decodeInChunks(fresh, rejections), rejections, lap);
     });
     lap('commit');
   } catch (err) {
@@ -219,7 +235,8 @@ async function inTransaction<T>(client: ClientBase, work: () => Promise<T>): Pro
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // After a client-side timeout the connection is given up (its server may never answer): closing it rolls back.
+    if (!isClientTimeout(err)) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
 }
@@ -252,25 +269,28 @@ async function storedSpans(client: ClientBase, publishers: readonly string[]): P
 }
 
 /**
- * How writeBatch merges the buckets: split new ones from stored ones by the publishers' stored spans, or upsert
- * every bucket (the savepoint path, where earlier attempts of the same transaction stored buckets the spans omit).
- */
-type BucketMerge = 'split new buckets' | 'upsert every bucket';
-
-/**
  * Inside a transaction: streams the results to perftool_message as `chunks` yields them (while decoding, or
  * given), then the perftool rows, the buckets and publisher summary, and `rejections` (complete once `chunks` is
  * exhausted).
  */
 async function writeBatch(
-  client: ClientBase, chunks: Iterable<ResultRow[]>, rejections: readonly RejectedRow[], bucketMerge: BucketMerge,
-  lap = stopwatch(undefined),
+  client: ClientBase, chunks: Iterable<ResultRow[]>, rejections: readonly RejectedRow[], lap = stopwatch(undefined),
 ): Promise<{ stored: number; rejected: number }> {
-  // Each COPY is fed from a generator, a chunk at a time, so the database stores one chunk while the next is
-  // written: the messages while the records are decoded, the perftool rows while the bucket sums are made.
+  const results = await copyMessages(client, chunks);
+  lap('decode + COPY perftool_message');
+  const summary = new BatchSummary();
+  await copyServing(client, results, summary);
+  lap('COPY perftool (bucket sums made meanwhile)');
+  return { stored: summary.results, rejected: await mergeBatch(client, summary, rejections, lap) };
+}
+
+/**
+ * COPYs the results to perftool_message as `chunks` yields them, so the database stores one chunk while the next is
+ * decoded. Returns what the perftool rows and buckets need: a few small objects per result, where the whole row
+ * (with the message text) would keep the garbage collector copying megabytes.
+ */
+async function copyMessages(client: ClientBase, chunks: Iterable<ResultRow[]>): Promise<ServingRow[]> {
   const messages = new CopyBinaryWriter();
-  // Only what the perftool rows and buckets need outlives the chunk: a few small objects per result, where the whole
-  // row (with the message text) would keep the garbage collector copying megabytes.
   const results: ServingRow[] = [];
   function* messageData() {
     for (const chunk of chunks) {
@@ -284,42 +304,49 @@ async function writeBatch(
     yield messages.finish();
   }
   await copyIn(client, COPY_MESSAGES_SQL, messageData());
-  lap('decode + COPY perftool_message');
+  return results;
+}
 
-  const spans = bucketMerge === 'split new buckets' && results.length > 0
-    ? await storedSpans(client, [...new Set(results.map((r) => r.publisher))])
-    : null;
-  const summary = new BatchSummary();
-  let bucketData: Buffer = Buffer.alloc(0);
-  let anyNew = false;
+/** COPYs the perftool rows, adding each to `summary` (if given) while the database stores the previous chunk. */
+async function copyServing(client: ClientBase, results: readonly ServingRow[], summary?: BatchSummary): Promise<void> {
+  if (results.length === 0) return;
   function* servingData() {
     const serving = new CopyBinaryWriter();
     for (let start = 0; start < results.length; start += RECORDS_PER_CHUNK) {
       for (let i = start; i < Math.min(start + RECORDS_PER_CHUNK, results.length); i++) {
         writeServingRow(serving, results[i]);
-        summary.add(results[i]);
+        summary?.add(results[i]);
       }
       yield serving.take();
     }
-    // Written while the database still works through the last perftool rows.
+    yield serving.finish();
+  }
+  await copyIn(client, COPY_SERVING_SQL, servingData());
+}
+
+/**
+ * Stages the bucket rows of `summary` (each marked new or may-be-stored by the publishers' stored spans) and runs
+ * the merge with the publisher rows and `rejections`. Returns the number of rejections stored.
+ */
+async function mergeBatch(
+  client: ClientBase, summary: BatchSummary, rejections: readonly RejectedRow[], lap: (name: string) => void,
+): Promise<number> {
+  const publishers = summary.publisherRows();
+  let anyNew = false;
+  if (publishers.length > 0) {
+    const spans = await storedSpans(client, publishers.map((p) => p.publisher));
     const buckets = new CopyBinaryWriter();
     for (const row of summary.bucketRows()) {
-      const isNew = spans !== null && !mayBeStored(row, spans.get(row.publisher));
+      const isNew = !mayBeStored(row, spans.get(row.publisher));
       anyNew ||= isNew;
       writeBucketRow(buckets, row, !isNew);
     }
-    bucketData = buckets.finish();
-    yield serving.finish();
+    await copyIn(client, COPY_BUCKETS_SQL, [buckets.finish()]);
+    lap('stored spans + COPY bucket rows');
   }
-  if (results.length > 0) {
-    await copyIn(client, COPY_SERVING_SQL, servingData());
-    lap('COPY perftool (bucket sums made meanwhile)');
-    await copyIn(client, COPY_BUCKETS_SQL, [bucketData]);
-    lap('COPY bucket rows');
-  }
-  const rejected = await merge(client, summary.publisherRows(), rejections, anyNew);
+  const rejected = await merge(client, publishers, rejections, anyNew);
   lap('merge buckets, publishers, rejections');
-  return { stored: summary.results, rejected };
+  return rejected;
 }
 
 /**
@@ -393,42 +420,42 @@ function isRefusedValue(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
 }
 
+/** Results per first attempt of the isolation path: a refused value costs the bisection of its chunk, not of the batch. */
+const ISOLATION_CHUNK = 100;
+
 /**
- * Slow path, only after a refused value: still one transaction, but the results are written in halves under
- * savepoints until each refused record is found and moved to the rejections.
+ * Slow path, only after a value PostgreSQL refused though the checks in decodeRecord passed it: still one
+ * transaction, but the messages and perftool rows (where such values go) are written a chunk at a time under a
+ * savepoint, and a refused chunk in halves until each refused record is found and moved to the rejections. The
+ * buckets, publishers and rejections are merged once at the end, as on the usual path. Cost: one attempt per
+ * chunk plus about 2·log2(ISOLATION_CHUNK) small ones per refused record.
  */
 async function writeIsolatingRefusedValues(client: ClientBase, records: readonly KafkaRecord[]): Promise<{ stored: number; rejected: number }> {
-  const refused: RejectedRow[] = [];
-  let stored = 0;
-  const attempt = async (results: ResultRow[]): Promise<void> => {
-    if (results.length === 0) return;
-    await client.query('SAVEPOINT isolate');
-    try {
-      // Every bucket upserted: earlier attempts of this transaction stored some the spans would not show.
-      const written = await writeBatch(client, [results], [], 'upsert every bucket');
-      // The next attempt stages its own buckets; the commit would only empty the table at the end.
-      await client.query(`TRUNCATE ${BUCKET_STAGING_TABLE}`);
-      await client.query('RELEASE SAVEPOINT isolate');
-      stored += written.stored;
-    } catch (err) {
-      await client.query('ROLLBACK TO SAVEPOINT isolate');
-      if (!isRefusedValue(err)) throw err;
-      if (results.length === 1) {
-        const r = results[0];
-        refused.push({ topic: r.topic, partition: r.partition, offset: r.offset, kafkaTimestamp: r.kafkaTimestamp,
-          reason: `PostgreSQL refused the message: ${(err as Error).message}`, raw: Buffer.from(r.valueBase64, 'base64') });
-        return;
-      }
-      const half = Math.ceil(results.length / 2);
-      await attempt(results.slice(0, half));
-      await attempt(results.slice(half));
-    }
-  };
   return inTransaction(client, async () => {
-    const batch = prepareBatch(await withoutStored(client, records));
-    await attempt(batch.results);
-    const rejections = [...batch.rejections, ...refused];
-    const { rejected } = await writeBatch(client, [], rejections, 'upsert every bucket');
-    return { stored, rejected };
+    const { results, rejections } = prepareBatch(await withoutStored(client, records));
+    const summary = new BatchSummary();
+    const attempt = async (rows: ResultRow[]): Promise<void> => {
+      await client.query('SAVEPOINT isolate');
+      try {
+        const serving = await copyMessages(client, [rows]);
+        await copyServing(client, serving);
+        await client.query('RELEASE SAVEPOINT isolate');
+        for (const r of serving) summary.add(r);
+      } catch (err) {
+        if (!isRefusedValue(err)) throw err;
+        await client.query('ROLLBACK TO SAVEPOINT isolate');
+        if (rows.length === 1) {
+          const r = rows[0];
+          rejections.push({ topic: r.topic, partition: r.partition, offset: r.offset, kafkaTimestamp: r.kafkaTimestamp,
+            reason: `PostgreSQL refused the message: ${(err as Error).message}`, raw: Buffer.from(r.valueBase64, 'base64') });
+          return;
+        }
+        const half = Math.ceil(rows.length / 2);
+        await attempt(rows.slice(0, half));
+        await attempt(rows.slice(half));
+      }
+    };
+    for (let start = 0; start < results.length; start += ISOLATION_CHUNK) await attempt(results.slice(start, start + ISOLATION_CHUNK));
+    return { stored: summary.results, rejected: await mergeBatch(client, summary, rejections, stopwatch(undefined)) };
   });
 }

@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CONNECT_TIMEOUT_MS, connect, connectionConfig, isConnectionError } from '../../lambda/shared/db';
+import { CLIENT_TIMEOUT_MARGIN_MS, CONNECT_TIMEOUT_MS, connect, connectionConfig, isConnectionError } from '../../lambda/shared/db';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { withEnv } from './helpers';
 
@@ -35,6 +35,20 @@ describe('without DB_SECRET_ARN: the libpq variables', () => {
     await client.end();
     expect(r.rows[0].name).toBe(db.name);
   });
+});
+
+test('statement limits apply to a connection only when asked for (the sink), not to db-init\'s', async () => {
+  const show = async (client: Awaited<ReturnType<typeof connect>>) => {
+    const settings: string[] = [];
+    for (const name of ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout']) settings.push((await client.query(`SHOW ${name}`)).rows[0][name]);
+    await client.end();
+    return settings;
+  };
+  expect(await show(await connect({ ...db.env }))).toEqual(['0', '0', '0']);
+  const limits = { statementTimeoutMs: 1500, lockTimeoutMs: 300 };
+  expect(await show(await connect({ ...db.env }, limits))).toEqual(['1500ms', '300ms', '1500ms']);
+  // The client's own wait covers a server that cannot answer at all; the server's timeout normally fires first.
+  expect(await connectionConfig({ ...db.env }, limits)).toMatchObject({ query_timeout: 1500 + CLIENT_TIMEOUT_MARGIN_MS });
 });
 
 describe('with DB_SECRET_ARN: the RDS secret over verified TLS', () => {

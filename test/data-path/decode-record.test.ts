@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { decodeRecord, isoFromMicros, perftoolResultProblem } from '../../lambda/sink/decode-record';
+import { describeValue } from '../../lambda/sink/describe';
 import { encodeSinetStream } from '../../lambda/shared/sinetstream';
 import { kafkaRecord, perftoolResult } from '../../lib/dev/records';
 import { JAVA_V2_HEX, mskEventVector, perftoolResultLines } from './vectors';
@@ -80,7 +81,8 @@ test.each<[string, () => Buffer | null, string]>([
   ['a name over 256 bytes', () => v3({ name: 'é'.repeat(129) }), 'perftool result "name" is too long (258 bytes; at most 256)'],
   ['a metric past ±1e300', () => v3({ name: 'x', writer: { msg_bytes_rate: 1e308 } }),
     'metric writer.msg_bytes_rate out of range (got number 1e+308; at most ±1e+300)'],
-  ['a name with an unpaired surrogate', () => v3('{"name":"pi-\\ud800"}'), 'perftool result "name" must be valid Unicode (got an unpaired surrogate)'],
+  ['a name with an unpaired surrogate', () => v3('{"name":"pi-\\ud800"}'),
+    'JSON string with an unpaired surrogate (\\ud800-\\udfff), which PostgreSQL\'s JSON functions refuse: "pi-\\ud800"'],
   ['a non-numeric metric', () => v3({ ...base(), reader: { msg_bytes_rate: '480368' } }),
     'non-numeric metric reader.msg_bytes_rate (got string "480368")'],
   ['a writer that is not an object', () => v3({ name: 'x', writer: 'fast' }), 'perftool result "writer" must be a JSON object (got string "fast")'],
@@ -90,6 +92,59 @@ test.each<[string, () => Buffer | null, string]>([
 ])('%s is rejected with the precise reason', (_name, value, reason) => {
   if (typeof reason === 'string') expect(reasonFor(value())).toBe(reason);
   else expect(reasonFor(value())).toMatch(reason);
+});
+
+const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+test.each<[string, () => Buffer, string]>([
+  ['a 9 KB array nested 4,500 deep', () => v3(deep(4500)), 'JSON nested deeper than 512 levels'],
+  ['nesting 100,000 deep under "writer"', () => v3(`{"name":"x","writer":${deep(100_000)}}`), 'JSON nested deeper than 512 levels'],
+  ['nesting 100,000 deep under "name"', () => v3(`{"name":${deep(100_000)}}`), 'JSON nested deeper than 512 levels'],
+  ['objects nested 513 deep', () => v3(`${'{"a":'.repeat(512)}{}${'}'.repeat(512)}`), 'JSON nested deeper than 512 levels'],
+  ['513 levels after a string ending in an escaped backslash', () => v3(`{"name":"pi\\\\","x":${deep(512)}}`), 'JSON nested deeper than 512 levels'],
+  ['a NUL in the name', () => v3('{"name":"pi\\u0000x"}'), 'JSON string with \\u0000 (NUL), which PostgreSQL cannot store as text: "pi\\u0000x"'],
+  ['a NUL in a string the sink does not read', () => v3('{"name":"pi","note":["ok","\\u0000"]}'),
+    'JSON string with \\u0000 (NUL), which PostgreSQL cannot store as text: "\\u0000"'],
+  ['a NUL in a key', () => v3('{"name":"pi","writer":{"a\\u0000":1}}'), 'JSON key with \\u0000 (NUL), which PostgreSQL cannot store as text: "a\\u0000"'],
+  ['an unpaired surrogate in a nested string', () => v3('{"name":"pi","x":{"y":"\\udc00"}}'),
+    'JSON string with an unpaired surrogate (\\ud800-\\udfff), which PostgreSQL\'s JSON functions refuse: "\\udc00"'],
+  ['1e400 as a metric', () => v3('{"name":"pi","writer":{"msg_bytes_rate":1e400}}'),
+    'metric writer.msg_bytes_rate out of range (got a number beyond ±1.8e308, such as 1e400; at most ±1e+300)'],
+  ['-1e400 as a thread number', () => v3('{"name":"pi","reader":{"thread_number":-1e400}}'),
+    'metric reader.thread_number out of range (got a number beyond ±1.8e308, such as 1e400)'],
+  ['1e400 as the name', () => v3('{"name":1e400}'), 'perftool result "name" must be a non-empty string (got a number beyond ±1.8e308, such as 1e400)'],
+  ['a value over 1 MiB', () => Buffer.alloc(1_048_577, 0x20), 'Kafka record value is too large (1048577 bytes; at most 1048576)'],
+])('%s is rejected in JavaScript with the precise reason', (_name, value, reason) => {
+  expect(reasonFor(value())).toBe(reason);
+});
+
+test('deep input is refused by depth alone: 512 levels are stored, a quoted deep-looking string or an escaped backslash is fine', () => {
+  for (const json of [
+    `{"name":"pi","x":${deep(511)}}`, // the result object is the first level
+    `{"name":"pi","x":"${deep(2000)}"}`,
+    `{"name":"pi","x":"\\"${'['.repeat(2000)}\\\\"}`, // escaped quotes and backslashes do not end the string early
+    '{"name":"pi","x":"\\\\u0000 is a backslash and text"}',
+    '{"name":"pi-\\ud83d\\ude00","x":"\\uD83D\\uDE00"}',
+  ]) {
+    expect(decodeRecord(kafkaRecord(1, v3(json)))).toMatchObject({ kind: 'result', row: { msg: json } });
+  }
+});
+
+test('the record value must be strict base64; raw keeps the text when it is not', () => {
+  const valueOf = (value: unknown, timestamp: unknown = 1648491955712) => decodeRecord({ topic: 't', partition: 0, offset: 3, timestamp, value });
+  const good = v3(base()).toString('base64');
+  for (const text of [`${good}!!`, `${good}=`, good.replace(/=*$/, ''), good.replace(/\+/g, '-') + '-', `${good.slice(0, 8)} ${good.slice(8)}`, 'QR==', 'Zm9v\n']) {
+    expect(valueOf(text)).toEqual({ kind: 'rejected', row: { topic: 't', partition: 0, offset: 3, kafkaTimestamp: '2022-03-28T18:25:55.712Z',
+      reason: 'Kafka record value is not valid base64', raw: Buffer.from(text, 'utf8') } });
+  }
+  expect(valueOf(good)).toMatchObject({ kind: 'result' });
+  expect(valueOf(5)).toMatchObject({ kind: 'rejected', row: { reason: 'Kafka record value must be a base64 string (got number 5)', raw: null } });
+  expect(valueOf({ a: [1] })).toMatchObject({ kind: 'rejected', row: { reason: 'Kafka record value must be a base64 string (got object {"a":[1]})', raw: null } });
+  expect(valueOf(good, 'yesterday')).toMatchObject({ kind: 'rejected', row: {
+    kafkaTimestamp: null, reason: 'Kafka record timestamp must be a number of milliseconds (got string "yesterday")', raw: v3(base()) } });
+  // No timestamp at all, or Kafka's -1 for none, is not a problem for a SINETStream message (it carries its own time).
+  expect(valueOf(good, null)).toMatchObject({ kind: 'result', row: { kafkaTimestamp: null } });
+  expect(valueOf(good, -1)).toMatchObject({ kind: 'result', row: { kafkaTimestamp: null } });
 });
 
 test('a rejection keeps the raw bytes and the Kafka coordinates', () => {
@@ -119,6 +174,41 @@ test('arbitrary values and JSON never make decodeRecord throw', () => {
   );
 });
 
+test('arbitrary record values, timestamps and nesting of any depth never make decodeRecord throw', () => {
+  const nested = fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.boolean(), fc.jsonValue())
+    .map(([depth, array, inner]) => `{"name":"pi","x":${(array ? '[' : '{"a":').repeat(depth)}${JSON.stringify(inner)}${(array ? ']' : '}').repeat(depth)}}`);
+  const value = fc.oneof(fc.anything(), fc.string(), fc.base64String(), nested.map((t) => v3(t).toString('base64')),
+    fc.string({ unit: 'binary' }).map((t) => v3(`{"name":${JSON.stringify(t)}}`).toString('base64')));
+  fc.assert(fc.property(value, fc.anything(), (v, timestamp) => {
+    const d = decodeRecord({ topic: 't', partition: 1, offset: 2, value: v, timestamp });
+    expect(d.kind === 'result' ? d.row.publisher : d.row.reason).toEqual(expect.any(String));
+  }), { numRuns: 1000 });
+});
+
+describe('describeValue', () => {
+  /** The JSON.stringify-based description the sink used before: the reference on values it can handle. */
+  const reference = (input: unknown): string => {
+    const kind = input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input;
+    const text = JSON.stringify(input);
+    return `got ${kind} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
+  };
+
+  test('says what JSON.stringify would, on arbitrary JSON values', () => {
+    fc.assert(fc.property(fc.jsonValue(), (value) => {
+      expect(describeValue(value)).toBe(reference(value));
+    }), { numRuns: 3000 });
+  });
+
+  test('is bounded on values nested a million deep or a million wide', () => {
+    let deepValue: unknown = [];
+    for (let i = 0; i < 1_000_000; i++) deepValue = [deepValue];
+    expect(describeValue(deepValue)).toBe(`got array ${'['.repeat(40)}…`);
+    expect(describeValue({ k: Array.from({ length: 1_000_000 }, (_, i) => i) })).toBe('got object {"k":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14…');
+    expect(describeValue('x'.repeat(1_000_000))).toBe(`got string "${'x'.repeat(39)}…`);
+    expect(describeValue(undefined)).toBe('missing');
+  });
+});
+
 /**
  * The zod schema the sink used before its hand-written checks, kept here as the reference: on any object built
  * from the fields the sink reads and awkward values, both give the same verdict and the same reason.
@@ -126,6 +216,8 @@ test('arbitrary values and JSON never make decodeRecord throw', () => {
 describe('perftoolResultProblem agrees with the former zod schema', () => {
   const describeValue = (input: unknown): string => {
     if (input === undefined) return 'missing';
+    // JSON.stringify writes null for these: the sink says what they are (1e400 in the JSON text becomes Infinity).
+    if (typeof input === 'number' && !Number.isFinite(input)) return 'got a number beyond ±1.8e308, such as 1e400';
     const kind = input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input;
     const text = JSON.stringify(input) ?? String(input);
     return `got ${kind} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
@@ -152,6 +244,10 @@ describe('perftoolResultProblem agrees with the former zod schema', () => {
       return issue.message === 'missing' ? 'perftool result lacks "name"' : `perftool result "name" must be a non-empty string (${issue.message})`;
     }
     if (issue.path.length === 1) return `perftool result "${path}" must be a JSON object (${issue.message})`;
+    const offending = issue.path.length === 2 ? (json[issue.path[0] as string] as Record<string, unknown>)[issue.path[1] as string] : undefined;
+    if (typeof offending === 'number' && !Number.isFinite(offending)) {
+      return `metric ${path} out of range (${describeValue(offending)}${issue.path[1] === 'thread_number' ? '' : '; at most ±1e+300'})`;
+    }
     if (issue.message === 'out of range') {
       const value = (json[issue.path[0] as string] as Record<string, unknown>)[issue.path[1] as string];
       return `metric ${path} out of range (${describeValue(value)}; at most ±1e+300)`;
@@ -236,7 +332,9 @@ describe('ISO timestamps agree with Date', () => {
 });
 
 test('msgBytes are exactly the UTF-8 bytes of msg, with or without a byte order mark, in every format', () => {
-  const text = fc.string({ unit: 'binary', maxLength: 20 }).map((note) => JSON.stringify({ name: 'pi-bom', note }));
+  // Any text but a NUL or an unpaired surrogate, which are rejected (tested above).
+  const note = fc.string({ unit: 'binary', maxLength: 20 }).filter((n) => !n.includes('\0') && !/[\uD800-\uDFFF]/u.test(n));
+  const text = note.map((n) => JSON.stringify({ name: 'pi-bom', note: n }));
   fc.assert(fc.property(text, fc.boolean(), fc.constantFrom(2 as const, 3 as const, 'json' as const), (json, bom, format) => {
     const bytes = Buffer.concat([bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), Buffer.from(json, 'utf8')]);
     const value = format === 'json' ? bytes : encodeSinetStream(bytes, TSTAMP, { version: format });

@@ -1,4 +1,7 @@
 /** Small helpers shared by the data-path tests. */
+import { Client } from 'pg';
+import { applyMigrations } from '../../lambda/db-init/migrate';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
 /** Runs `fn` with some environment variables set (or removed, with undefined), restoring them afterwards. */
 export async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
@@ -15,4 +18,24 @@ export async function withEnv<T>(vars: Record<string, string | undefined>, fn: (
   } finally {
     apply(saved);
   }
+}
+
+/** Runs `work` and returns the SQL text of every query `client` was sent meanwhile. */
+export async function queriesSent(client: Client, work: () => Promise<unknown>): Promise<string[]> {
+  const spy = jest.spyOn(client, 'query');
+  try {
+    await work();
+    return spy.mock.calls.map(([q]) => (typeof q === 'string' ? q : (q as { text?: string }).text ?? ''));
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+/** A fresh database with the schema migrated, and a client on it (session time zone UTC). */
+export async function migratedDatabase(prefix: string): Promise<{ db: TestDatabase; client: Client }> {
+  const db = await createTestDatabase(prefix);
+  const client = new Client({ ...db.config, options: '-c TimeZone=UTC' });
+  await client.connect();
+  await applyMigrations(client, { defaultPerftoolName: 'perftool-sinetstream-target' });
+  return { db, client };
 }
