@@ -347,7 +347,7 @@ describe('db-init custom resource handler', () => {
   });
 });
 
-describe('004_viewer_config_limits: what anyone may store through the public API is bounded', () => {
+describe('005_viewer_config_limits: what anyone may store through the public API is bounded', () => {
   /** The viewer's own check (the rule the viewer engineer shows in words); the database must agree with it. */
   const VIEWER_NAME_RULE = /^[\p{L}\p{N}_ .,:;()\[\]\/+#@&-]{1,100}$/u;
   const viewerAccepts = (name: string) => VIEWER_NAME_RULE.test(name) && name === name.trim();
@@ -435,7 +435,7 @@ describe('004_viewer_config_limits: what anyone may store through the public API
   });
 });
 
-test('004_viewer_config_limits applies to a deployment whose saved dashboards break the new rules', async () => {
+test('005_viewer_config_limits applies to a deployment whose saved dashboards break the new rules', async () => {
   const db = await createTestDatabase('mig4old', { utf8: true });
   const c = await open(db);
   try {
