@@ -81,7 +81,7 @@ window.benchRedraw = async (points, reps) => {
   const d = defaultDashboard('bench');
   const series = ['a', 'b'].flatMap((publisher) => [{ publisher, side: 'reader', field: 'r' }, { publisher, side: 'writer', field: 'w' }]);
   let drawn = () => {};
-  const opts = chartOptions('bytes', { series }, ['a', 'b'], { title: 'bench', time: 'time', reader: 'reader', writer: 'writer', lang: 'en' }, d.chart, { width: 1200, height: 400 });
+  const opts = chartOptions('bytes', { series }, { title: 'bench', time: 'time', reader: 'reader', writer: 'writer', zone: 'utc' }, d.chart, { width: 1200, height: 400 });
   opts.hooks = { draw: [() => drawn()] };
   const u = new uPlot(opts, data(points, 1), host);
   const sets = [data(points, 2), data(points, 3)];

@@ -3,6 +3,7 @@
  * `/?d=lab&w=6h&p=pi-1,pi-2` or `/?view=play&d=lab&from=2026-11-20T10:00Z&to=2026-11-20T12:00Z`.
  */
 import { WINDOWS, WindowKey } from './dashboard';
+import { TIME_ZONES, TimeZoneChoice } from './time';
 
 export const VIEWS = ['live', 'play', 'settings', 'download', 'upload', 'welcome'] as const;
 export type View = (typeof VIEWS)[number];
@@ -16,6 +17,8 @@ export interface UrlState {
   toMs?: number;
   /** Settings of a new dashboard rather than an existing one. */
   isNew?: boolean;
+  /** Time zone of the link (overrides the dashboard's). */
+  zone?: TimeZoneChoice;
 }
 
 export function parseUrlState(search: string): UrlState {
@@ -33,6 +36,8 @@ export function parseUrlState(search: string): UrlState {
   if (!Number.isNaN(from)) state.fromMs = from;
   if (!Number.isNaN(to)) state.toMs = to;
   if (q.get('new') === '1') state.isNew = true;
+  const tz = q.get('tz');
+  if (tz && (TIME_ZONES as readonly string[]).includes(tz)) state.zone = tz as TimeZoneChoice;
   return state;
 }
 
@@ -45,6 +50,7 @@ export function formatUrlState(s: UrlState): string {
   if (s.publishers?.length) q.set('p', s.publishers.join(','));
   if (s.fromMs !== undefined) q.set('from', new Date(s.fromMs).toISOString());
   if (s.toMs !== undefined) q.set('to', new Date(s.toMs).toISOString());
+  if (s.zone) q.set('tz', s.zone);
   const text = q.toString().replace(/%2C/g, ',');
   return text ? `?${text}` : '';
 }

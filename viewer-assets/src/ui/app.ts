@@ -63,14 +63,17 @@ export function startApp(root: HTMLElement): void {
   const resolveDashboard = (url: UrlState): { dashboard: Dashboard | null; saved: boolean } => {
     const byName = (n?: string) => (n ? store.dashboards.find((d) => d.name === n) : undefined);
     const found = byName(url.dashboard) ?? (url.dashboard ? undefined : byName(store.last) ?? store.dashboards[0]);
+    const viewing = url.view === 'live' || url.view === 'play';
     if (found) {
-      const linked = url.publishers && (url.view === 'live' || url.view === 'play') ? { ...found, perftool: { ...found.perftool, publishers: url.publishers } } : found;
+      let linked = url.publishers && viewing ? { ...found, perftool: { ...found.perftool, publishers: url.publishers } } : found;
+      if (url.zone && viewing && url.zone !== found.chart.timeZone) linked = { ...linked, chart: { ...linked.chart, timeZone: url.zone } };
       return { dashboard: linked, saved: true };
     }
     if (url.publishers?.length) {
       const d = defaultDashboard(url.dashboard ?? '');
       d.perftool.publishers = url.publishers;
       d.perftool.name = url.publishers[0];
+      if (url.zone) d.chart.timeZone = url.zone;
       return { dashboard: d, saved: false };
     }
     return { dashboard: null, saved: false };
