@@ -72,7 +72,7 @@ END $$;
 CREATE INDEX perftool_rejected_received_at_idx ON perftool_rejected (received_at);
 
 -- Records rejected in the last 24 hours per publisher name read from them (NULL: no readable name).
-CREATE VIEW perftool_rejected_24h AS
+CREATE VIEW perftool_rejections_24h AS
 SELECT perftool_rejected_publisher(raw) AS publisher,
        perftool_rejected_publisher(raw) IS NOT NULL AS attributed,
        count(*) AS rejected_count,

@@ -53,14 +53,14 @@ export const UPDATE_CONFIG = `mutation UpdateConfig($id: Int!, $set: viewer_conf
 
 /**
  * Health of the dashboard's publishers (perftool_publisher_health, sql/migrations/004) and the records the server
- * rejected in the last 24 h per publisher name read from them (perftool_rejected_24h: counts only, never bytes).
+ * rejected in the last 24 h per publisher name read from them (perftool_rejections_24h: counts only, never bytes).
  */
 export const PUBLISHER_HEALTH = `query PublisherHealth($publishers: [String!]!) {
   health: perftool_publisher_health(where: {publisher: {_in: $publishers}}, order_by: [{publisher: asc}]) {
     publisher last_seen result_count results_last_hour usual_interval_seconds silent_seconds
   }
-  rejected: perftool_rejected_24h(where: {publisher: {_in: $publishers}}) { publisher rejected_count last_rejected_at }
-  unattributed: perftool_rejected_24h(where: {attributed: {_eq: false}}) { rejected_count last_rejected_at }
+  rejected: perftool_rejections_24h(where: {publisher: {_in: $publishers}}) { publisher rejected_count last_rejected_at }
+  unattributed: perftool_rejections_24h(where: {attributed: {_eq: false}}) { rejected_count last_rejected_at }
 }`;
 
 /** Every stored column of the raw results, for "Export raw results". */
