@@ -15,6 +15,8 @@ import { formatDateTime, formatWithZone, isoWithOffset, offsetLabel, parseDateTi
 import { axisTicks, formatAxisValues } from '../../viewer-assets/src/model/units';
 import { checkRunnerName } from '../../lib/operator/pi-config';
 import type { HealthRow } from '../../viewer-assets/src/api/operations';
+import { readAllRaw } from '../../viewer-assets/src/api/rawResults';
+import type { ResultRow } from '../../viewer-assets/src/model/series';
 
 // The browser-zone cases run in whatever zone jest has (the browser tests pin Asia/Tokyo): local text must be the
 // UTC text shifted by the zone's offset at that instant.
@@ -101,7 +103,7 @@ describe('one rule for publisher names (viewer and pi-config)', () => {
 });
 
 describe('CSV exports', () => {
-  const rows = [
+  const rows: ResultRow[] = [
     { timestamp: '2026-12-06T01:50:00+00:00', publisher: 'pi-a', reader_bytes_rate: 1.5, writer_bytes_rate: 2, result_count: 3, reader_count_rate: 1, writer_count_rate: null },
     { timestamp: '2026-12-06T01:51:00+00:00', publisher: 'pi-b', reader_bytes_rate: 10, writer_bytes_rate: 20, result_count: 2 },
     { timestamp: '2026-12-06T02:10:00+00:00', publisher: 'pi-a', reader_bytes_rate: 9, writer_bytes_rate: 9, result_count: 1 },
@@ -201,4 +203,27 @@ test('every message is translated, and durations read in each language', () => {
   expect(durationText('en', 90_000)).toBe('90 s');
   expect(durationText('en', 90_500)).toBe('1.5 min');
   expect(translate('ja', 'live.buckets', { size: durationText('ja', 120_000) })).toBe('2分集計');
+});
+
+test('raw export pages through everything, also when results share a time across a page boundary', async () => {
+  // Results, several at the same second (threads), served like Hasura: time ≥ from, ordered, at most `limit` (4);
+  // the three at second 1 straddle the first page boundary.
+  const times = [0, 0, 1, 1, 1, 2, 3, 3, 4, 5, 5, 6];
+  const stored: ResultRow[] = times.map((s, i) => ({ timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString(), publisher: 'p', thread_number: i }));
+  const requests: Array<Record<string, unknown>> = [];
+  const client = {
+    async request<T>(_q: string, v: Record<string, unknown> = {}): Promise<T> {
+      requests.push(v);
+      const from = Date.parse(v.from as string);
+      return { rows: stored.filter((r) => Date.parse(r.timestamp) >= from).slice(0, v.limit as number) } as T;
+    },
+  };
+  const got: ResultRow[] = [];
+  await readAllRaw(client, 'p', Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 2), (rows) => got.push(...rows), () => false, 4);
+  expect(got.map((r) => r.thread_number)).toEqual(stored.map((r) => r.thread_number));
+  expect(requests.length).toBeGreaterThan(3);
+  // One time with more results than a page: an error, never a silent cut.
+  const crowded: ResultRow[] = [0, 0, 0, 0].map((s, i) => ({ timestamp: new Date(s).toISOString(), publisher: 'p', thread_number: i }));
+  const crowdedClient = { request: async <T,>(_q: string, v: Record<string, unknown> = {}) => ({ rows: crowded.slice(0, v.limit as number) }) as T };
+  await expect(readAllRaw(crowdedClient, 'p', 0, 1000, () => undefined, () => false, 3)).rejects.toThrow('cannot page');
 });

@@ -3,7 +3,8 @@
  * every stored result of the publishers in the visible range (Hasura's row limit per request, so nothing is cut) and
  * builds the file from one Blob per page, which keeps the tab's memory flat for large ranges.
  */
-import { RAW_FIELDS, RAW_RESULTS, RESULT_ROW_LIMIT } from '../api/operations';
+import { RAW_FIELDS } from '../api/operations';
+import { readAllRaw } from '../api/rawResults';
 import { rawHeader, rawLines, viewCsv } from '../model/csv';
 import type { Dashboard } from '../model/dashboard';
 import type { ResultRow } from '../model/series';
@@ -32,25 +33,6 @@ function fileName(d: Dashboard, kind: string, [from, to]: [number, number]): str
   const stamp = (s: number) => `${formatDate(s * 1000, d.chart.timeZone)}T${formatClock(s * 1000, d.chart.timeZone).replace(':', '')}`;
   const safe = (d.name || 'dashboard').replace(/[^\p{L}\p{N}_-]+/gu, '_');
   return `perftool_${safe}_${kind}_${stamp(from)}_${stamp(to)}.csv`;
-}
-
-/** Reads every raw result of one publisher in [from, to], page by page; `onPage` gets each page's new rows. */
-export async function readAllRaw(ctx: Pick<AppContext, 'client'>, publisher: string, fromMs: number, toMs: number, onPage: (rows: ResultRow[]) => void, cancelled: () => boolean): Promise<void> {
-  let from = new Date(fromMs).toISOString();
-  // Rows at the cursor time already delivered: the next page starts AT that time and skips them.
-  let skip = 0;
-  for (;;) {
-    const page = await ctx.client.request<{ rows: ResultRow[] }>(RAW_RESULTS, { publisher, from, to: new Date(toMs).toISOString(), limit: RESULT_ROW_LIMIT });
-    if (cancelled()) return;
-    const fresh = page.rows.slice(skip);
-    onPage(fresh);
-    if (page.rows.length < RESULT_ROW_LIMIT) return;
-    const last = page.rows[page.rows.length - 1].timestamp;
-    const atLast = page.rows.filter((r) => r.timestamp === last).length;
-    if (atLast === page.rows.length) throw new Error(`more than ${RESULT_ROW_LIMIT} results of ${publisher} at ${last}: cannot page`);
-    skip = from === last ? skip + atLast : atLast;
-    from = last;
-  }
 }
 
 export function exportControls(ctx: AppContext, d: Dashboard, onScreen: () => OnScreen | null): HTMLElement {
@@ -83,7 +65,7 @@ export function exportControls(ctx: AppContext, d: Dashboard, onScreen: () => On
     try {
       for (const publisher of d.perftool.publishers) {
         await readAllRaw(
-          ctx,
+          ctx.client,
           publisher,
           s.range[0] * 1000,
           s.range[1] * 1000,
