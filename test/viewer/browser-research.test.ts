@@ -439,3 +439,46 @@ test('download: every differing group is ticked, the window included, and every 
   expect(problems).toEqual([]);
   await context.close();
 });
+
+test('compare two periods: overlaid from their starts, difference of the means, shareable by URL (desktop; Japanese phone)', async () => {
+  const HOUR = 3_600_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const b = Math.floor((Date.now() - 2 * HOUR) / 60_000) * 60_000;
+  const a = b - 6 * HOUR;
+  const lab = dashboard('lab', ['pi-lab-01', 'pi-lab-02'], (d) => (d.perftool.metrics = ['bytes', 'errorCount']));
+  const { page, context, problems } = await openContext(f, { dashboards: [lab] });
+  const requests = recordRequests(page);
+  await page.goto(`${f.preview.url}/?view=compare&d=lab&a=${iso(a)}&b=${iso(b)}&len=1h`);
+  await chartReady(page, 'bytes');
+  await chartReady(page, 'errorCount');
+  expect(await xRange(page, 'bytes')).toEqual([0, 3600]);
+  const legend = await page.evaluate(`[...document.querySelectorAll('[data-metric="bytes"] .u-legend .u-series .u-label')].map((l) => l.textContent)`);
+  expect(legend).toEqual(['pi-lab-01 A', 'pi-lab-01 B', 'pi-lab-02 A', 'pi-lab-02 B']);
+  const reads = requests.filter((r) => r.query.includes('query Results'));
+  expect(new Set(reads.map((r) => r.variables.from))).toEqual(new Set([iso(a), iso(b)]));
+  // The difference of the means equals the database's.
+  const mean = async (from: number) =>
+    Number((await f.pool.query(`SELECT avg(writer_bytes_rate) AS m FROM perftool WHERE publisher = 'pi-lab-01' AND "timestamp" BETWEEN $1 AND $2`, [new Date(from), new Date(from + HOUR)])).rows[0].m);
+  const row = page.locator('[data-testid="means"] tr[data-publisher="pi-lab-01"][data-mean-metric="bytes"]');
+  await row.waitFor();
+  const expected = (await mean(b)) - (await mean(a));
+  expect(Number(await row.getAttribute('data-difference'))).toBeCloseTo(expected, 3);
+  await shot(page, 'compare');
+
+  // New periods typed in: the URL follows, so the comparison can be shared.
+  await page.getByLabel('Period A from').fill(wall(a - HOUR, 0).slice(0, 16));
+  await page.getByRole('button', { name: 'Compare', exact: true }).click();
+  await waitForPage(page, `new URL(location.href).searchParams.get('a') === ${JSON.stringify(iso(a - HOUR))}`);
+  await chartReady(page, 'bytes');
+  const link = page.url();
+  await context.close();
+
+  const ja = await openContext(f, { locale: 'ja-JP', width: 390 });
+  await ja.page.goto(link.replace('d=lab', 'd=shared&p=pi-lab-01'));
+  await chartReady(ja.page, 'bytes');
+  await see(ja.page.locator('main')).toContainText('平均の差（B − A）');
+  await see(ja.page.getByTestId('periods')).toContainText(`A: ${wall(a - HOUR, 0).slice(0, 16)}`);
+  expect(await ja.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+  expect([...problems, ...ja.problems]).toEqual([]);
+  await ja.context.close();
+});

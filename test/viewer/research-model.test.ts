@@ -14,6 +14,8 @@ import { differingGroups, applyServerConfig } from '../../viewer-assets/src/mode
 import { formatDateTime, formatWithZone, isoWithOffset, offsetLabel, parseDateTime } from '../../viewer-assets/src/model/time';
 import { axisTicks, formatAxisValues } from '../../viewer-assets/src/model/units';
 import { checkRunnerName } from '../../lib/operator/pi-config';
+import { buildCompareData, formatElapsed, meanDifferences } from '../../viewer-assets/src/model/compare';
+import { formatUrlState, parseUrlState } from '../../viewer-assets/src/model/urlState';
 import type { HealthRow } from '../../viewer-assets/src/api/operations';
 import { readAllRaw } from '../../viewer-assets/src/api/rawResults';
 import type { ResultRow } from '../../viewer-assets/src/model/series';
@@ -193,9 +195,9 @@ test('the time zone is kept in the dashboard and survives a round trip', () => {
 });
 
 test('every message is translated, and durations read in each language', () => {
-  // Only a product name and "OK" read the same in both languages.
+  // Only a product name, "OK" and "B − A" read the same in both languages.
   const same = Object.keys(MESSAGES.en).filter((k) => MESSAGES.ja[k as keyof typeof MESSAGES.ja] === MESSAGES.en[k as keyof typeof MESSAGES.en]);
-  expect(same).toEqual(['settings.perftool', 'dialog.ok']);
+  expect(same).toEqual(['settings.perftool', 'dialog.ok', 'compare.diff']);
   expect(durationText('en', 600_000)).toBe('10 min');
   expect(durationText('ja', 600_000)).toBe('10分');
   expect(durationText('ja', 3_600_000)).toBe('1時間');
@@ -226,4 +228,40 @@ test('raw export pages through everything, also when results share a time across
   const crowded: ResultRow[] = [0, 0, 0, 0].map((s, i) => ({ timestamp: new Date(s).toISOString(), publisher: 'p', thread_number: i }));
   const crowdedClient = { request: async <T,>(_q: string, v: Record<string, unknown> = {}) => ({ rows: crowded.slice(0, v.limit as number) }) as T };
   await expect(readAllRaw(crowdedClient, 'p', 0, 1000, () => undefined, () => false, 3)).rejects.toThrow('cannot page');
+});
+
+describe('compare two periods', () => {
+  const H = 3_600_000;
+  const A = Date.UTC(2026, 11, 1, 0, 0);
+  const B = Date.UTC(2026, 11, 5, 0, 0);
+  const r = (p: string, t: number, w: number, extra: Partial<ResultRow> = {}): ResultRow => ({ timestamp: new Date(t).toISOString(), publisher: p, writer_bytes_rate: w, writer_error_count: 0, ...extra });
+  const a = [r('pi', A, 100), r('pi', A + H, 200), r('pi', A + 3 * H, 300), r('pi', A + 5 * H, 999)];
+  const b = [r('pi', B, 150, { result_count: 3 }), r('pi', B + H, 450, { result_count: 1, writer_error_count: 4 })];
+  const periods = { aMs: A, bMs: B, lengthMs: 4 * H };
+
+  test('both periods on one axis of time since their starts, A and B per publisher, gaps kept, outside rows dropped', () => {
+    const data = buildCompareData(a, b, periods, ['pi'], 'bytes', 'writer', 1.5 * H);
+    expect(data.series.map((s) => `${s.publisher} ${s.period} ${s.field}`)).toEqual(['pi A writer_bytes_rate', 'pi B writer_bytes_rate']);
+    expect(data.xs).toEqual([0, 3600, 7200, 10800]); // the gap marker between +1 h and +3 h sits at +2 h
+    expect(data.ys[0]).toEqual([100, 200, null, 300]);
+    expect(data.ys[1]).toEqual([150, 450, undefined, undefined]);
+  });
+
+  test('difference of the means: rates weighted by the results a bucket holds, counts per result', () => {
+    const [bytes, errors] = meanDifferences(a, b, periods, ['pi'], ['bytes', 'errorCount'], 'writer');
+    expect(bytes.meanA).toBe(200); // 999 is after the 4 h period
+    expect(bytes.meanB).toBe((150 * 3 + 450) / 4);
+    expect(bytes.difference).toBe(25);
+    expect(bytes.relative).toBeCloseTo(0.125);
+    expect(errors.meanB).toBe(1); // 4 errors over 4 results
+    expect(errors.relative).toBeNull(); // A is 0
+  });
+
+  test('shareable by URL; elapsed time reads +d hh:mm', () => {
+    const url = formatUrlState({ view: 'compare', dashboard: 'lab', aMs: A, bMs: B, length: '1d', side: 'reader' });
+    expect(url).toBe('?view=compare&d=lab&a=2026-12-01T00%3A00%3A00.000Z&b=2026-12-05T00%3A00%3A00.000Z&len=1d&side=reader');
+    expect(parseUrlState(url)).toEqual({ view: 'compare', dashboard: 'lab', aMs: A, bMs: B, length: '1d', side: 'reader' });
+    expect(formatElapsed(2 * 3600 + 30 * 60)).toBe('+02:30');
+    expect(formatElapsed(86400 + 61, true)).toBe('+1 d 00:01:01');
+  });
 });

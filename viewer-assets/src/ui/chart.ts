@@ -10,6 +10,8 @@ import type { Dashboard, MetricKey } from '../model/dashboard';
 import type { ChartData } from '../model/series';
 import { formatClock, formatDate, TimeZoneChoice } from '../model/time';
 import { axisTicks, formatAxisValues, formatExact } from '../model/units';
+import { formatElapsed } from '../model/compare';
+import { publisherColors } from '../model/colors';
 import { append, clear, formatTime, h } from './dom';
 
 const WRITER_DASH = [6, 4];
@@ -22,6 +24,8 @@ export interface ChartLabels {
   writer: string;
   /** Zone of every time on the axis and in the tooltip. */
   zone: TimeZoneChoice;
+  /** Compare mode: x is the time since each period's start, shown as "+02:30". */
+  elapsed?: boolean;
 }
 
 /** Time-axis labels: `HH:mm`, with the date (`2026-12-06`) under the first tick of each day; dates alone for days. */
@@ -56,9 +60,16 @@ export function chartOptions(metric: MetricKey, data: Pick<ChartData, 'series'>,
     width: size.width,
     height: size.height,
     plugins,
-    scales: { x: { time: true }, y: { range: (_u, min, max) => yRange(min, max, metric) } },
+    scales: { x: { time: !labels.elapsed }, y: { range: (_u, min, max) => yRange(min, max, metric) } },
     axes: [
-      { stroke: axisColor, grid: { stroke: 'rgba(128,128,128,0.25)' }, values: timeAxisValues(labels.zone), space: 70 },
+      {
+        stroke: axisColor,
+        grid: { stroke: 'rgba(128,128,128,0.25)' },
+        values: labels.elapsed ? (_u, splits) => splits.map((s) => formatElapsed(s)) : timeAxisValues(labels.zone),
+        // Elapsed time: ticks on whole minutes, hours or days.
+        splits: labels.elapsed ? (_u, _i, min, max) => elapsedSplits(min, max) : undefined,
+        space: 70,
+      },
       {
         stroke: axisColor,
         grid: { stroke: 'rgba(128,128,128,0.25)' },
@@ -75,12 +86,14 @@ export function chartOptions(metric: MetricKey, data: Pick<ChartData, 'series'>,
     series: [
       { label: labels.time },
       ...data.series.map((s) => {
-        const color = seriesColor(s);
+        // Compare mode: period A in the publisher's dark shade (solid), B in its light one (dashed).
+        const color = s.period ? publisherColors(s.publisher)[s.period === 'A' ? 'reader' : 'writer'] : seriesColor(s);
+        const dashed = s.period ? s.period === 'B' : s.side === 'writer';
         return {
-          label: `${s.publisher} ${s.side === 'reader' ? labels.reader : labels.writer}`,
+          label: s.period ? `${s.publisher} ${s.period}` : `${s.publisher} ${s.side === 'reader' ? labels.reader : labels.writer}`,
           stroke: color,
           width: style.line.enabled ? style.line.size : 0,
-          dash: s.side === 'writer' ? WRITER_DASH : undefined,
+          dash: dashed ? WRITER_DASH : undefined,
           spanGaps: false,
           points: { show: style.point.enabled ? pointsFit(style.point.size) : false, size: style.point.size * 2 + 1, fill: color },
         } satisfies uPlot.Series;
@@ -108,6 +121,14 @@ function pointsFit(size: number) {
   };
 }
 
+function elapsedSplits(min: number, max: number): number[] {
+  const span = Math.max(1, max - min);
+  const step = [60, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400].find((st) => span / st <= 6) ?? 7 * 86400;
+  const out: number[] = [];
+  for (let t = Math.ceil(min / step) * step; t <= max; t += step) out.push(t);
+  return out;
+}
+
 function yRange(min: number | null, max: number | null, metric: MetricKey): uPlot.Range.MinMax {
   const hi = max == null || max <= 0 ? (metric === 'bytes' ? 1024 : 1) : max;
   const ticks = axisTicks(Math.min(0, min ?? 0), hi, 5, metric);
@@ -118,7 +139,7 @@ function yRange(min: number | null, max: number | null, metric: MetricKey): uPlo
  * Floating tooltip with the exact values of every series at the cursor, only in the chart under the pointer (the
  * others show the shared hover line). It wraps and stays inside the window, also on a 390 px phone.
  */
-function tooltipPlugin(metric: MetricKey, zone: TimeZoneChoice): uPlot.Plugin {
+function tooltipPlugin(metric: MetricKey, zone: TimeZoneChoice, elapsed: boolean): uPlot.Plugin {
   let tip: HTMLDivElement;
   let pointerInside = false;
   return {
@@ -139,7 +160,7 @@ function tooltipPlugin(metric: MetricKey, zone: TimeZoneChoice): uPlot.Plugin {
           return;
         }
         clear(tip);
-        append(tip, h('div', { class: 'tip-time' }, formatTime(u.data[0][idx] * 1000, zone)));
+        append(tip, h('div', { class: 'tip-time' }, elapsed ? formatElapsed(u.data[0][idx], true) : formatTime(u.data[0][idx] * 1000, zone)));
         let shown = 0;
         u.series.forEach((s, i) => {
           const v = u.data[i][idx];
@@ -242,13 +263,13 @@ export function createChartPanel(metric: MetricKey, labels: ChartLabels, style: 
     setData(data, xRange) {
       lastData = data;
       windowRange = xRange;
-      const key = data.series.map((s) => `${s.publisher}/${s.side}`).join('|');
+      const key = data.series.map((s) => `${s.publisher}/${s.side}/${s.period ?? ''}`).join('|');
       const aligned = [data.xs, ...data.ys] as uPlot.AlignedData;
       if (!plot || key !== seriesKey) {
         plot?.destroy();
         clear(plotHost);
         seriesKey = key;
-        plot = new uPlot(chartOptions(metric, data, labels, style, size(), [tooltipPlugin(metric, labels.zone), markerPlugin], panelWiring), aligned, plotHost);
+        plot = new uPlot(chartOptions(metric, data, labels, style, size(), [tooltipPlugin(metric, labels.zone, !!labels.elapsed), markerPlugin], panelWiring), aligned, plotHost);
         plot.over.addEventListener('dblclick', () => (wiring.onZoom ? el.dispatchEvent(new CustomEvent('chart-reset-zoom', { bubbles: true })) : panel.setZoom(null)));
       } else plot.setData(aligned);
       applyX();
