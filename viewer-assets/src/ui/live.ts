@@ -116,7 +116,10 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
       shown = { bucketSeconds: plan.source.bucketMs / 1000 };
       updated.dataset.time = String(now);
       const groupMs = thinningGroupMs(plan.source, windowMs, grid.chartWidth());
+      // Drawing time (data in hand → charts drawn, before the next frame), for `npm run bench:viewer`.
+      const drawStart = performance.now();
       grid.show(thinRows(held.rows, groupMs), gapThreshold(Math.max(plan.source.bucketMs, groupMs), interval), [(now - windowMs) / 1000, now / 1000]);
+      requestAnimationFrame(() => performance.measure('perftool:draw', { start: drawStart }));
       grid.setState(held.rows.length ? { kind: 'ready' } : { kind: 'empty', message: messageWithNames(ctx, 'state.empty', publishers) });
       if (!firstChartMarked && held.rows.length) {
         firstChartMarked = true;
