@@ -144,6 +144,7 @@ export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
   const build = () => {
     clear(form);
     errorSlots.clear();
+    fieldLabels.clear();
     const d = draft;
     append(
       form,
