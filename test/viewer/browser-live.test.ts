@@ -36,7 +36,6 @@ test("first visit: one click on the server's default config shows the seeded ser
   await page.reload();
   await chartReady(page);
   expect(new URL(page.url()).searchParams.get('d')).toBe('default');
-  await shot(page, 'live');
   // Safe GraphQL: every request is one of the fixed documents; user input only travels in variables.
   const documents = new Set(Object.values(ALL_OPERATIONS));
   expect(requests.length).toBeGreaterThan(2);
@@ -222,7 +221,6 @@ test('phone width in Japanese, switchable to English; a shared link opens withou
   expect(legend).toContain('pi-lab-01 受信側');
   // Nothing wider than the phone.
   expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-  await shot(page, 'live-phone-ja');
   await page.getByLabel('言語').selectOption('en');
   await see(page.getByRole('link', { name: 'Live' })).toBeVisible();
   expect(problems).toEqual([]);
