@@ -15,6 +15,7 @@ import { build } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { cpus, loadavg } from 'node:os';
 import { chromium } from 'playwright-core';
 import { Pool } from 'pg';
 import { startPreview } from '../lib/preview';
@@ -141,7 +142,7 @@ async function main() {
   // `-- --only redraw` (or bundle, first, large) runs one measurement.
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
   const want = (name: string) => !only || only === name;
-  console.log('viewer benchmark (headless Chromium, this machine)\n');
+  console.log(`viewer benchmark (headless Chromium, this machine: ${cpus().length} cores, load average ${loadavg().map((l) => fmt(l, 1)).join(' ')})\n`);
   const dist = buildViewer();
   const size = bundleSize(dist);
   if (want('bundle')) console.log(`bundle   JavaScript ${fmt(size.jsKb)} kB gzip (CSS ${fmt(size.cssKb)} kB)   ratio to the original's ${ORIGINAL_JS_GZIP_KB} kB: ${fmt(size.jsKb / ORIGINAL_JS_GZIP_KB, 2)}   target ≤ 60 kB: ${size.jsKb <= 60 ? 'met' : 'MISSED'}`);
@@ -229,7 +230,7 @@ async function measureLargeDashboard(dist: string, smallFirstMs: number | null) 
         }
         const first = median(firsts);
         const ratio = smallFirstMs ? `   ratio to the 2-publisher first chart: ${fmt(first / smallFirstMs, 2)}` : '';
-        console.log(`large    20 publishers × 30 days, 4 charts: first chart after ${fmt(first, 0)} ms (median of 3)${ratio}   target < 1000 ms: ${first < 1000 ? 'met' : 'MISSED'}`);
+        console.log(`large    20 publishers × 30 days, 4 charts: first chart after ${fmt(first, 0)} ms (median of 3)${ratio}`);
         console.log(`         redraw on refresh (160 series, 1 h buckets) ${fmt(median(redraws), 1)} ms (median of 3)   ratio to its first chart: ${fmt(median(redraws) / first, 2)}`);
 
         // Raw export, 7 days.
