@@ -17,6 +17,7 @@ import { createHealthPanel } from './health';
 import { errorText, messageWithNames, zoneSelect } from './text';
 
 let firstChartMarked = false;
+const HEALTH_REFRESH_MS = 60_000;
 
 export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
   const d = ctx.dashboard!;
@@ -167,10 +168,16 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
     })
     .catch(() => undefined);
 
+  // Health is about now: kept current every minute even when the charts do not refresh (refresh off or slow).
+  const healthTimer = setInterval(() => {
+    if (REFRESHES[refreshKey] === 0 || REFRESHES[refreshKey] > HEALTH_REFRESH_MS) void health.refresh();
+  }, HEALTH_REFRESH_MS);
+
   return {
     destroy() {
       alive = false;
       clearTimeout(timer);
+      clearInterval(healthTimer);
       grid.destroy();
     },
   };
