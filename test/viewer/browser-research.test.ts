@@ -480,3 +480,23 @@ test('compare two periods: overlaid from their starts, difference of the means, 
   expect([...problems, ...ja.problems]).toEqual([]);
   await ja.context.close();
 });
+
+test('export says so when the charts hold only the newest rows of a publisher (row limit), never silently', async () => {
+  const { page, context, problems } = await openContext(f, { dashboards: [dashboard('busy', ['pi-busy'], (d) => (d.live = { window: '1h', refresh: 'off' }))] });
+  // A publisher sending several results a second: its hour holds more rows than one read may return.
+  await page.route('**/v1/graphql', async (route) => {
+    const body = route.request().postDataJSON() as { query: string; variables: { limit?: number; to?: string } };
+    if (!body.query.includes('query Results')) return route.continue();
+    const end = Date.parse(body.variables.to!) - 3_600_000;
+    const rows = Array.from({ length: body.variables.limit! }, (_, i) => ({ timestamp: new Date(end - i * 100).toISOString(), publisher: 'pi-busy', writer_bytes_rate: 1000, reader_bytes_rate: 900 }));
+    await route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data: { rows } }) });
+  });
+  await page.goto(f.preview.url);
+  await chartReady(page);
+  await see(page.locator('main')).toContainText('Only the newest 20000 rows of pi-busy are shown.');
+  const csv = await download(page, 'Export CSV');
+  expect(csv.trimEnd().split('\r\n').length - 1).toBe(20000);
+  await see(page.getByTestId('export-status')).toContainText('The charts hold only the newest 20000 rows of pi-busy, and so does this file: “Export raw results” writes all of them.');
+  expect(problems).toEqual([]);
+  await context.close();
+});

@@ -3,7 +3,7 @@
  * every stored result of the publishers in the visible range (Hasura's row limit per request, so nothing is cut) and
  * builds the file from one Blob per page, which keeps the tab's memory flat for large ranges.
  */
-import { RAW_FIELDS } from '../api/operations';
+import { RAW_FIELDS, RESULT_ROW_LIMIT } from '../api/operations';
 import { readAllRaw } from '../api/rawResults';
 import { rawHeader, rawLines, viewCsv } from '../model/csv';
 import type { Dashboard } from '../model/dashboard';
@@ -18,6 +18,8 @@ export interface OnScreen {
   rows: readonly ResultRow[];
   bucketSeconds: number;
   range: [number, number];
+  /** Publishers whose read hit the row limit: their oldest rows are not on screen, so not in the file either. */
+  truncated: readonly string[];
 }
 
 function save(blob: Blob, file: string): void {
@@ -48,7 +50,7 @@ export function exportControls(ctx: AppContext, d: Dashboard, onScreen: () => On
     const csv = viewCsv(s.rows, { publishers: d.perftool.publishers, metrics: d.perftool.metrics, zone: d.chart.timeZone, bucketSeconds: s.bucketSeconds, fromSec: s.range[0], toSec: s.range[1] });
     const file = fileName(d, s.bucketSeconds ? `${s.bucketSeconds}s` : 'raw', s.range);
     save(new Blob([csv.text], { type: 'text/csv;charset=utf-8' }), file);
-    status.textContent = ctx.t('export.done', { rows: csv.rows, file });
+    status.textContent = ctx.t('export.done', { rows: csv.rows, file }) + (s.truncated.length ? ` ${ctx.t('export.truncated', { count: RESULT_ROW_LIMIT, publishers: s.truncated.join(', ') })}` : '');
   });
 
   rawButton.addEventListener('click', async () => {

@@ -51,7 +51,7 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
   const grid = createChartGrid(ctx, d);
   const health = createHealthPanel(ctx, d);
   /** Stored rows of the source in use (what the charts are built from) and its bucket size, for "Export CSV". */
-  let shown: { bucketSeconds: number } | null = null;
+  let shown: { bucketSeconds: number; truncated: string[] } | null = null;
 
   append(
     root,
@@ -77,7 +77,7 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
       ),
       h('label', { for: zoneId }, ctx.t('time.zone')),
       timeZone,
-      exportControls(ctx, d, () => (shown ? { rows: held.rows, bucketSeconds: shown.bucketSeconds, range: grid.visibleRange() } : null)),
+      exportControls(ctx, d, () => (shown ? { rows: held.rows, bucketSeconds: shown.bucketSeconds, range: grid.visibleRange(), truncated: shown.truncated } : null)),
       h('span', { class: 'status-line' }, source, updated),
     ),
     ctx.dashboardSaved ? null : h('p', { class: 'notice' }, ctx.t('live.notSaved', { name: d.name })),
@@ -114,7 +114,8 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
       source.textContent = ctx.t('live.source', { source: plan.source.bucketMs ? ctx.t('live.buckets', { size: durationText(ctx.lang, plan.source.bucketMs) }) : ctx.t('live.raw') });
       source.dataset.table = plan.source.table;
       updated.textContent = ctx.t('live.updated', { time: formatTime(now, d.chart.timeZone) });
-      shown = { bucketSeconds: plan.source.bucketMs / 1000 };
+      // A publisher cut by the row limit in any read of this window stays cut until the window is read whole again.
+      shown = { bucketSeconds: plan.source.bucketMs / 1000, truncated: [...new Set([...(plan.full ? [] : (shown?.truncated ?? [])), ...truncated])] };
       updated.dataset.time = String(now);
       const groupMs = thinningGroupMs(plan.source, windowMs, grid.chartWidth());
       // Drawing time (data in hand → charts drawn, before the next frame), for `npm run bench:viewer`.

@@ -22,6 +22,7 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
   /** Stored rows of the source in use, before thinning for drawing (what "Export CSV" writes). */
   let storedRows: ResultRow[] = [];
   let shownBucketSeconds: number | null = null;
+  let truncatedPublishers: string[] = [];
   let times: number[] = [];
   let gapMs = 150_000;
   let frame = 0;
@@ -79,7 +80,7 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
       rateSelect,
       h('label', { for: zoneId }, ctx.t('time.zone')),
       timeZone,
-      exportControls(ctx, d, () => (shownBucketSeconds === null ? null : { rows: storedRows, bucketSeconds: shownBucketSeconds, range: grid.visibleRange() })),
+      exportControls(ctx, d, () => (shownBucketSeconds === null ? null : { rows: storedRows, bucketSeconds: shownBucketSeconds, range: grid.visibleRange(), truncated: truncatedPublishers })),
     ),
     h('div', { class: 'toolbar player' }, backButton, playButton, forwardButton, scrub, h('span', { class: 'check' }, repeatBox, h('label', { for: repeatId }, ctx.t('play.repeat'))), position),
     problem,
@@ -152,6 +153,7 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
       if (!isCurrent()) return;
       const groupMs = thinningGroupMs(source, to - from, grid.chartWidth());
       storedRows = result.rows;
+      truncatedPublishers = result.truncated;
       shownBucketSeconds = source.bucketMs / 1000;
       grid.resetZoom();
       rows = thinRows(result.rows, groupMs);
