@@ -21,6 +21,7 @@ import { decodeRecord, type ResultRow } from '../lambda/sink/decode-record';
 import { recordsOf } from '../lambda/sink/records';
 import { mskEvent, resultRecord, seededRandom } from '../lib/dev/records';
 import { startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
+import { runBench } from './support/cli';
 import { median } from './support/stats';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000);
@@ -178,7 +179,14 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runBench(
+  {
+    script: 'bench:ingest',
+    description: [
+      `Runs the sink on MSK events of ${RECORDS.toLocaleString('en-US')} records (${PUBLISHERS} publishers) into an embedded PostgreSQL and`,
+      'compares it, in the same run, with a bare binary COPY of the same rows and with the original design',
+      '(multi-row INSERTs and a trigger). Median of 3 runs. BENCH_RECORDS=N sets the batch size.',
+    ].join('\n'),
+  },
+  main,
+);

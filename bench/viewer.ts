@@ -23,6 +23,7 @@ import { ingestRecords } from '../lib/preview/seed';
 import { syntheticHistory } from '../lib/preview/synthetic';
 import { buildViewer, REPO_ROOT } from '../lib/preview/build-viewer';
 import { startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
+import { runBench } from './support/cli';
 import { median } from './support/stats';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -272,7 +273,14 @@ async function measureLargeDashboard(dist: string, smallFirstMs: number | null) 
   }
 }
 
-main().catch((e: Error) => {
-  console.error(`bench:viewer: ${e.stack ?? e.message}`);
-  process.exit(1);
-});
+runBench(
+  {
+    script: 'bench:viewer',
+    description: [
+      "Builds the viewer and measures its gzipped bundle against the original viewer's, the time to the first chart",
+      "in headless Chromium against the page's load event, and a redraw of 4 × 10,000 points against a bare canvas.",
+    ].join('\n'),
+    options: [{ name: 'only', value: 'NAME', help: 'run one measurement: bundle, first or redraw' }],
+  },
+  main,
+);

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireProgram } from './prerequisites';
 
 // Debian installs nats-server in /usr/sbin, which a non-root PATH may lack.
 export const NATS_SERVER_BIN =
@@ -68,6 +69,7 @@ export async function startNatsServer(
   ports: { host: string; mqttPort: number; monitorPort: number; dir?: string },
   timeoutMs = 20000,
 ): Promise<RunningNatsServer> {
+  requireProgram(NATS_SERVER_BIN, 'nats-server (the MQTT tests need it)', 'sudo apt-get install -y nats-server');
   const dir = ports.dir ?? (await mkdtemp(join(tmpdir(), 'perftool-nats-')));
   const configPath = join(dir, 'nats-server.conf');
   await writeFile(configPath, configText);

@@ -8,10 +8,12 @@ import { DEFAULT_PUBLISHERS, seededRandom, syntheticResult, toMskRecord } from '
 import type { Dashboard } from '../../viewer-assets/src/model/dashboard';
 import { defaultDashboard } from '../../viewer-assets/src/model/dashboard';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
+import { requireProgram } from '../support/prerequisites';
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 export function launchChromium(): Promise<Browser> {
+  requireProgram('/usr/bin/chromium', 'Chromium (the browser tests need it)', 'sudo apt-get install -y chromium');
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
