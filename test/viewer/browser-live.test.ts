@@ -105,6 +105,8 @@ test('reader and writer differ in colour and dash, also in the legend; the toolt
   const { page, context, problems } = await openContext(f, { dashboards: [lab], width: 700 });
   await page.goto(f.preview.url);
   await chartReady(page);
+  // The health panel fills in after the charts; hover once the page has its final layout.
+  await page.locator('[data-testid="health"] li').nth(1).waitFor();
   const markers = (await page.evaluate(
     `[...document.querySelectorAll('[data-metric="bytes"] .u-legend .u-series')].map((row) => { const c = getComputedStyle(row.querySelector('.u-marker')); return { label: row.querySelector('.u-label').textContent, color: c.borderTopColor, style: c.borderTopStyle }; })`,
   )) as Array<{ label: string; color: string; style: string }>;

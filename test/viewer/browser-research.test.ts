@@ -49,6 +49,7 @@ test('times: one unambiguous format with its zone in the toolbar, tooltip, playb
   const updated = page.getByTestId('updated');
   const at = Number(await updated.getAttribute('data-time'));
   await see(updated).toHaveText(`Updated ${wall(at, 9)} UTC+09:00`);
+  await page.locator('[data-testid="health"] li').first().waitFor(); // final layout before hovering
   expect(await page.getByLabel('Time zone').locator('option:checked').innerText()).toBe('Browser: Asia/Tokyo (UTC+09:00)');
   const over = (await page.locator('[data-metric="bytes"] .u-over').boundingBox())!;
   await page.mouse.move(over.x + over.width / 2, over.y + over.height / 2);
@@ -126,8 +127,11 @@ test('settings: keyboard focus keeps every field and its message above the stick
       const el = document.activeElement;
       const bar = document.querySelector('.actions.sticky');
       if (!el || !bar || bar.contains(el)) return null;
-      const box = (el.closest('.field') || el).getBoundingClientRect();
-      return { bottom: box.bottom, top: box.top, barTop: bar.getBoundingClientRect().top, text: (el.closest('.field') || el).textContent.slice(0, 40) };
+      // The focused control and the message that describes it (if it shows one).
+      const message = [...(el.getAttribute('aria-describedby') || '').split(' ')].map((id) => document.getElementById(id)).find((m) => m && m.textContent);
+      const top = el.getBoundingClientRect().top;
+      const bottom = Math.max(el.getBoundingClientRect().bottom, message ? message.getBoundingClientRect().bottom : 0);
+      return { bottom, top, barTop: bar.getBoundingClientRect().top, text: (el.closest('.field') || el.parentElement).textContent.slice(0, 40) };
     })()`)) as { bottom: number; top: number; barTop: number; text: string } | null;
     if (!m) break;
     checked++;
@@ -158,6 +162,7 @@ test("a publisher keeps its colour in every dashboard; playback's cursor is blac
   expect(inB['pi-lab-02 writer']).toBe(inA['pi-lab-02 writer']);
   expect(inA['pi-lab-01 reader']).not.toBe(inA['pi-lab-02 reader']);
   // The health panel uses the same colour.
+  await page.locator('[data-testid="health"] li[data-publisher="pi-lab-02"]').waitFor();
   expect(await page.evaluate(`getComputedStyle(document.querySelector('[data-testid="health"] li[data-publisher="pi-lab-02"] .swatch')).backgroundColor`)).toBe(inA['pi-lab-02 reader']);
 
   const blackPixels = () =>
@@ -183,6 +188,7 @@ test('all charts share the zoom and the hover line; the tooltip shows in the hov
   const { page, context, problems } = await openContext(f, { dashboards: [dashboard('lab', ['pi-lab-01'], (d) => (d.live = { window: '1h', refresh: 'off' }))] });
   await page.goto(f.preview.url);
   await allCharts(page);
+  await page.locator('[data-testid="health"] li').first().waitFor(); // final layout before dragging and hovering
   const [min, max] = await xRange(page, 'errorCount');
   await drag(page, 'bytes', 0.4, 0.5);
   await waitForPage(page, `(([a, b]) => b - a < 600)(document.querySelector('[data-metric="errorCount"]').dataset.xRange.split(',').map(Number))`);
