@@ -1,5 +1,6 @@
 import { Deployment } from './deployment';
 import { OperatorError } from './errors';
+import { publisherNameProblem } from '../../viewer-assets/src/model/publisherName';
 
 /** SINETStream service names the perftool runner uses (reference/original-viewer.md §4.2). */
 export const TARGET_SERVICE = 'perf-target';
@@ -55,12 +56,14 @@ export function piServices(deployment: Deployment): PiServices {
   };
 }
 
+/** The viewer applies the same rule to the publisher names it accepts (one module for both). */
 export function checkRunnerName(name: string): void {
-  if (!/^[^\s'"#=$]{1,200}$/.test(name)) {
+  const problem = publisherNameProblem(name);
+  if (problem === 'invalid') {
     throw new OperatorError(`runner name must be 1-200 characters without spaces, quotes, '#', '=' or '$', got ${JSON.stringify(name)}`);
   }
   // The runner turns numeric env values into numbers, and the sink rejects a result whose name is not a string.
-  if (/^[+-]?(\d+|\d*\.\d+|\d+\.\d*)([eE][+-]?\d+)?$/.test(name)) {
+  if (problem === 'number') {
     throw new OperatorError(`runner name must not be a number (the runner would send it as one), got ${JSON.stringify(name)}`);
   }
 }

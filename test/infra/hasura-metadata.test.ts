@@ -125,7 +125,7 @@ describe('lib/hasura/metadata.json (the reviewed API surface)', () => {
 
   test('tracks exactly the SPEC tables and views', () => {
     expect(Object.keys(byName).sort()).toEqual(
-      ['perftool', 'perftool_10min', 'perftool_1hour', 'perftool_1min', 'perftool_2min', 'perftool_30sec', 'perftool_publishers', 'viewer_config'].sort(),
+      ['perftool', 'perftool_10min', 'perftool_1hour', 'perftool_1min', 'perftool_2min', 'perftool_30sec', 'perftool_publishers', 'perftool_publisher_health', 'perftool_rejections_24h', 'viewer_config'].sort(),
     );
   });
 

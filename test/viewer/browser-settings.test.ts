@@ -21,9 +21,15 @@ test('settings: validation messages next to the fields; Save only when valid; sa
   const save = page.getByRole('button', { name: 'Save', exact: true });
   const name = page.getByLabel('Dashboard name');
   await name.waitFor();
+  // Nothing typed yet: no error messages, but the Save bar says what saving needs.
+  await see(page.getByTestId('save-reason')).toHaveText('Save needs: Dashboard name, Publishers');
+  expect(await fieldError(page, 'name').innerText()).toBe('');
+  // Save shows every problem and goes to the first field.
+  await save.click();
   await see(fieldError(page, 'name')).toHaveText('Required.');
   await see(fieldError(page, 'perftool.publishers')).toHaveText('Add at least one publisher (or hide the perftool charts).');
-  expect(await save.isDisabled()).toBe(true);
+  expect(await page.evaluate('document.activeElement === document.querySelector(\'[data-field="name"] input\')')).toBe(true);
+  expect(new URL(page.url()).searchParams.get('view')).toBe('settings');
 
   await name.fill('default');
   await see(fieldError(page, 'name')).toHaveText('Another dashboard already has this name.');
@@ -36,7 +42,7 @@ test('settings: validation messages next to the fields; Save only when valid; sa
   await see(fieldError(page, 'perftool.publishers')).toHaveText('');
   await page.getByLabel('Minimum chart width (px)').fill('100');
   await see(fieldError(page, 'chart.minSize.width')).toHaveText('Enter a number from 200 to 4000.');
-  expect(await save.isDisabled()).toBe(true);
+  await see(page.getByTestId('save-reason')).toHaveText('Save needs: Minimum chart width (px)');
   await shot(page, 'settings-validation');
   await page.getByLabel('Minimum chart width (px)').fill('400');
   await page.getByLabel('Throughput (bytes/s)').check(); // already on; stays on
@@ -128,10 +134,11 @@ test("download: a config written by the original viewer loads; chosen groups, a 
   await page.getByRole('button', { name: 'Download from server' }).click();
   await page.getByLabel('Server settings').selectOption({ label: 'from-original' });
   await see(page.locator('main')).toContainText('written by sensor-viewer');
-  // Defaults: whole perftool group and the playback range; layout offered but not picked.
+  // Every group that differs is ticked (perftool, playback, layout); chart options equal ours, so not ticked.
   expect(await page.getByLabel('Perftool (publishers, metrics, visible)').isChecked()).toBe(true);
-  expect(await page.getByLabel('Layout').isChecked()).toBe(false);
-  await page.getByLabel('Layout').check();
+  expect(await page.getByLabel('Playback (range, speed, repeat)').isChecked()).toBe(true);
+  expect(await page.getByLabel('Layout').isChecked()).toBe(true);
+  expect(await page.getByLabel('Chart options').isChecked()).toBe(false);
   const changes = page.locator('.changes');
   await see(changes).toContainText('perftool.publishers');
   await see(changes).toContainText('["pi-lab-02"]');

@@ -46,8 +46,8 @@ export async function startFixture(days: number): Promise<Fixture> {
 }
 
 /** A fresh browser profile (empty localStorage), optionally holding dashboards, with CSP violations collected. */
-export async function openContext(f: Fixture, options: { dashboards?: Dashboard[]; locale?: string; width?: number } = {}): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await f.browser.newContext({ locale: options.locale ?? 'en-US', viewport: { width: options.width ?? 1280, height: 900 }, timezoneId: 'UTC' });
+export async function openContext(f: Fixture, options: { dashboards?: Dashboard[]; locale?: string; width?: number; height?: number; timezoneId?: string } = {}): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await f.browser.newContext({ locale: options.locale ?? 'en-US', viewport: { width: options.width ?? 1280, height: options.height ?? 900 }, timezoneId: options.timezoneId ?? 'UTC', acceptDownloads: true });
   if (options.dashboards) {
     const store = JSON.stringify({ version: 2, dashboards: options.dashboards });
     // A script string: this tsconfig has no DOM types, and the code runs in the page anyway.

@@ -1,12 +1,28 @@
 /** A minimal GraphQL-over-HTTP client for the same-origin `/v1/graphql` (Hasura in production). */
 
+/**
+ * What went wrong, with the facts the UI needs to say it in the user's language (`message` is the English text;
+ * a GraphQL error's text comes from the server and is passed on as it is).
+ */
+export type GraphqlProblem =
+  | { kind: 'timeout'; endpoint: string; seconds: number }
+  | { kind: 'unreachable'; endpoint: string; detail: string }
+  | { kind: 'http'; endpoint: string; status: number }
+  | { kind: 'notJson'; endpoint: string; status: number }
+  | { kind: 'graphql'; message: string };
+
 export class GraphqlError extends Error {
   constructor(
     message: string,
-    readonly kind: 'network' | 'http' | 'graphql',
+    readonly problem: GraphqlProblem,
   ) {
     super(message);
     this.name = 'GraphqlError';
+  }
+
+  get kind(): 'network' | 'http' | 'graphql' {
+    const k = this.problem.kind;
+    return k === 'timeout' || k === 'unreachable' ? 'network' : k === 'graphql' ? 'graphql' : 'http';
   }
 }
 
@@ -34,7 +50,8 @@ export function createClient(endpoint: string, fetchImpl: Fetch, timeoutMs = 15_
           signal: abort.signal,
         });
       } catch (e) {
-        throw new GraphqlError(abort.signal.aborted ? `no answer from ${endpoint} in ${timeoutMs / 1000} s` : `cannot reach ${endpoint}: ${(e as Error).message}`, 'network');
+        if (abort.signal.aborted) throw new GraphqlError(`no answer from ${endpoint} in ${timeoutMs / 1000} s`, { kind: 'timeout', endpoint, seconds: timeoutMs / 1000 });
+        throw new GraphqlError(`cannot reach ${endpoint}: ${(e as Error).message}`, { kind: 'unreachable', endpoint, detail: (e as Error).message });
       } finally {
         clearTimeout(timer);
       }
@@ -42,10 +59,13 @@ export function createClient(endpoint: string, fetchImpl: Fetch, timeoutMs = 15_
       try {
         body = (await res.json()) as typeof body;
       } catch {
-        throw new GraphqlError(`${endpoint} answered HTTP ${res.status} without JSON`, 'http');
+        throw new GraphqlError(`${endpoint} answered HTTP ${res.status} without JSON`, { kind: 'notJson', endpoint, status: res.status });
       }
-      if (body?.errors?.length) throw new GraphqlError(body.errors.map((e) => e.message).join('; '), 'graphql');
-      if (!res.ok || !body || body.data === undefined) throw new GraphqlError(`${endpoint} answered HTTP ${res.status}`, 'http');
+      if (body?.errors?.length) {
+        const message = body.errors.map((e) => e.message).join('; ');
+        throw new GraphqlError(message, { kind: 'graphql', message });
+      }
+      if (!res.ok || !body || body.data === undefined) throw new GraphqlError(`${endpoint} answered HTTP ${res.status}`, { kind: 'http', endpoint, status: res.status });
       return body.data;
     },
   };

@@ -51,8 +51,41 @@ export const UPDATE_CONFIG = `mutation UpdateConfig($id: Int!, $set: viewer_conf
   update_viewer_config_by_pk(pk_columns: {id: $id}, _set: $set) { id name }
 }`;
 
+/**
+ * Health of the dashboard's publishers (perftool_publisher_health, sql/migrations/004) and the records the server
+ * rejected in the last 24 h per publisher name read from them (perftool_rejections_24h: counts only, never bytes).
+ */
+export const PUBLISHER_HEALTH = `query PublisherHealth($publishers: [String!]!) {
+  health: perftool_publisher_health(where: {publisher: {_in: $publishers}}, order_by: [{publisher: asc}]) {
+    publisher last_seen result_count results_last_hour usual_interval_seconds silent_seconds
+  }
+  rejected: perftool_rejections_24h(where: {publisher: {_in: $publishers}}) { publisher rejected_count last_rejected_at }
+  unattributed: perftool_rejections_24h(where: {attributed: {_eq: false}}) { rejected_count last_rejected_at }
+}`;
+
+/** Every stored column of the raw results, for "Export raw results". */
+export const RAW_FIELDS = [
+  'timestamp', 'publisher', 'thread_number', 'window_start', 'window_end',
+  ...ALL_FIELDS,
+  'reader_msg_count', 'writer_msg_count', 'reader_msg_size_avg', 'writer_msg_size_avg',
+] as const;
+
+/**
+ * One page of raw results, oldest first in a total order (time, then columns that tell same-time results apart), so
+ * the next page can start at the last time of this one and skip the rows already read (export.ts).
+ */
+export const RAW_RESULTS = `query RawResults($publisher: String!, $from: timestamptz!, $to: timestamptz!, $limit: Int!) {
+  rows: perftool(
+    where: {publisher: {_eq: $publisher}, timestamp: {_gte: $from, _lte: $to}}
+    order_by: [{timestamp: asc}, {thread_number: asc}, {window_end: asc}, {writer_bytes_rate: asc}, {reader_bytes_rate: asc}]
+    limit: $limit
+  ) { ${RAW_FIELDS.join(' ')} }
+}`;
+
 export const ALL_OPERATIONS: Record<string, string> = {
   PUBLISHERS,
+  PUBLISHER_HEALTH,
+  RAW_RESULTS,
   CONFIG_NAMES,
   CONFIG_BY_ID,
   CONFIG_BY_NAME,
@@ -107,4 +140,25 @@ export async function fetchResults(
     rows: mergeRows([], results.flatMap((r) => r.rows)),
     truncated: reads.filter((_, i) => results[i].rows.length >= RESULT_ROW_LIMIT).map((r) => r.publisher),
   };
+}
+
+export interface HealthRow {
+  publisher: string;
+  last_seen: string | null;
+  result_count: number | null;
+  results_last_hour: number | null;
+  usual_interval_seconds: number | null;
+  silent_seconds: number | null;
+}
+
+export interface RejectedRow {
+  publisher?: string | null;
+  rejected_count: number;
+  last_rejected_at: string | null;
+}
+
+export interface HealthData {
+  health: HealthRow[];
+  rejected: RejectedRow[];
+  unattributed: RejectedRow[];
 }

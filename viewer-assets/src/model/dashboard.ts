@@ -6,6 +6,9 @@
  * 2 is ours (key `perftool-viewer`). Older data is migrated forward on load and never deleted.
  */
 
+import { publisherNameProblem } from './publisherName';
+import { TIME_ZONES, TimeZoneChoice } from './time';
+
 export const METRICS = ['bytes', 'messages', 'errorRate', 'errorCount'] as const;
 export type MetricKey = (typeof METRICS)[number];
 
@@ -71,6 +74,8 @@ export interface Dashboard {
     minSize: { width: number; height: number };
     line: { enabled: boolean; size: number };
     point: { enabled: boolean; size: number };
+    /** Times shown in the browser's zone or in UTC (axes, tooltips, inputs, exports). */
+    timeZone: TimeZoneChoice;
   };
   /** Original-viewer groups this viewer does not use; kept so uploads and round trips lose nothing. */
   android?: unknown;
@@ -125,7 +130,7 @@ export function defaultDashboard(name = '', now = Date.now()): Dashboard {
       repeat: false,
     },
     layout: { template: 'horizontal' },
-    chart: { minSize: { width: 310, height: 250 }, line: { enabled: true, size: 1 }, point: { enabled: true, size: 2 } },
+    chart: { minSize: { width: 310, height: 250 }, line: { enabled: true, size: 1 }, point: { enabled: true, size: 2 }, timeZone: 'local' },
   };
 }
 
@@ -198,6 +203,7 @@ export function readGroups(input: Obj, base: Dashboard): Dashboard {
         enabled: bool(point.enabled, base.chart.point.enabled),
         size: num(point.size, base.chart.point.size, (n) => n > 0),
       },
+      timeZone: oneOf(c.timeZone, TIME_ZONES, base.chart.timeZone),
     };
   }
   if ('android' in input) out.android = structuredClone(input.android);
@@ -308,7 +314,9 @@ export function validateDashboard(d: Dashboard, otherNames: string[]): FieldErro
   if (name === '') errors.push({ path: 'name', key: 'err.required' });
   else if (otherNames.includes(name)) errors.push({ path: 'name', key: 'err.nameTaken' });
   if (d.perftool.visible && d.perftool.publishers.length === 0) errors.push({ path: 'perftool.publishers', key: 'err.publisherRequired' });
-  if (d.perftool.publishers.some((p) => p.length > 200)) errors.push({ path: 'perftool.publishers', key: 'err.tooLong', params: { max: 200 } });
+  // The same rule as `npm run pi-config` (publisherName.ts): a name no Pi can be given is a typo.
+  const bad = d.perftool.publishers.find((p) => publisherNameProblem(p) !== null);
+  if (bad !== undefined) errors.push({ path: 'perftool.publishers', key: publisherNameProblem(bad) === 'number' ? 'err.publisherNumber' : 'err.publisherName', params: { name: bad } });
   if (d.perftool.metrics.length === 0) errors.push({ path: 'perftool.metrics', key: 'err.metricRequired' });
   const from = parseLocalTime(d.player.from);
   const to = parseLocalTime(d.player.to);

@@ -94,6 +94,8 @@ export interface SeriesKey {
   publisher: string;
   side: 'reader' | 'writer';
   field: string;
+  /** Compare mode: which period (A solid, B dashed) instead of reader solid / writer dashed. */
+  period?: 'A' | 'B';
 }
 
 export interface ChartData {

@@ -15,7 +15,7 @@ export type Target = (typeof TARGETS)[number];
 export const GROUPS = ['perftool', 'live', 'player', 'layout', 'chart'] as const;
 export type Group = (typeof GROUPS)[number];
 
-/** Pre-selected in the download form, as in the original: the whole perftool group and the playback range. */
+/** The original's pre-selection (whole perftool group and the playback range); kept for configs that change nothing. */
 export const DEFAULT_TARGETS: Target[] = ['perftool', 'player.from'];
 
 type Obj = Record<string, unknown>;
@@ -95,6 +95,14 @@ export interface Change {
   path: string;
   before: unknown;
   after: unknown;
+}
+
+/**
+ * Pre-selected in the download form: every group of the server config that would change the dashboard, so Apply
+ * takes everything that differs unless the user unticks it (the original ticked only some groups).
+ */
+export function differingGroups(dashboard: Dashboard, config: unknown): Group[] {
+  return groupsIn(config).filter((g) => diffDashboards(dashboard, applyServerConfig(dashboard, config, [g])).length > 0);
 }
 
 /** Leaf-level differences between two dashboards, for "see what will change". */

@@ -49,9 +49,13 @@ function decimalStep(raw: number): number {
   return 10 * p;
 }
 
-/** Binary-friendly steps for bytes: below 1 KiB decimal steps; above, a power of two times a power of 1024. */
-function binaryStep(raw: number): number {
-  if (raw < 1024) return decimalStep(raw);
+/**
+ * Binary-friendly steps for bytes: a power of two times a power of 1024, so every tick reads well in the one unit
+ * the axis uses (0, 0.25, 0.5 … KiB/s). Only an axis that stays below 1 KiB/s gets decimal steps in B/s.
+ */
+function binaryStep(raw: number, hi: number): number {
+  if (hi < 1024) return decimalStep(raw);
+  if (raw < 1024) return 2 ** Math.ceil(Math.log2(raw) - 1e-9);
   const unit = 1024 ** Math.floor(Math.log(raw) / Math.log(1024));
   const m = 2 ** Math.ceil(Math.log2(raw / unit) - 1e-9);
   return m * unit;
@@ -66,9 +70,40 @@ export function axisTicks(min: number, max: number, maxTicks: number, unit: Unit
   const hi = Math.max(max, lo + (unit === 'bytes' ? 1024 : 1));
   const raw = (hi - lo) / Math.max(1, maxTicks);
   // Counts are whole numbers: never a tick step below 1.
-  const step = unit === 'bytes' ? binaryStep(raw) : unit === 'errorCount' ? Math.max(1, decimalStep(raw)) : decimalStep(raw);
+  const step = unit === 'bytes' ? binaryStep(raw, hi) : unit === 'errorCount' ? Math.max(1, decimalStep(raw)) : decimalStep(raw);
   const ticks: number[] = [];
   for (let t = Math.floor(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(t);
   if (ticks[ticks.length - 1] < hi) ticks.push(ticks[ticks.length - 1] + step);
   return ticks;
+}
+
+/** Decimals (≤ 3) that show every tick exactly enough: 0.25 needs 2, 1.5 needs 1. */
+function decimalsFor(values: readonly number[]): number {
+  for (let d = 0; d < 3; d++) if (values.every((v) => Math.abs(v * 10 ** d - Math.round(v * 10 ** d)) < 1e-6)) return d;
+  return 3;
+}
+
+const trimZeros = (text: string) => (text.includes('.') ? text.replace(/\.?0+$/, '') : text);
+
+/**
+ * Labels for one axis in ONE unit, chosen from its largest tick: "0, 0.5, 1, 1.5 KiB/s" rather than
+ * "0, 500 B/s, 1000 B/s, 1.46 KiB/s". Counts and message rates use k/M the same way.
+ */
+export function formatAxisValues(ticks: readonly number[], unit: Unit): string[] {
+  const max = Math.max(0, ...ticks.map((t) => Math.abs(t)));
+  let scale = 1;
+  let suffix = '';
+  if (unit === 'bytes') {
+    let i = 0;
+    while (max / 1024 ** i >= 1024 && i < BINARY_UNITS.length - 1) i++;
+    scale = 1024 ** i;
+    suffix = ` ${BINARY_UNITS[i]}`;
+  } else {
+    if (max >= 1e6) [scale, suffix] = [1e6, 'M'];
+    else if (max >= 1e4) [scale, suffix] = [1e3, 'k'];
+    if (unit !== 'errorCount') suffix += ` ${UNIT_SUFFIX[unit]}`;
+  }
+  const scaled = ticks.map((t) => t / scale);
+  const d = decimalsFor(scaled);
+  return scaled.map((v) => `${trimZeros(v.toFixed(d))}${suffix}`);
 }

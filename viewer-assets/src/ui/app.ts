@@ -8,6 +8,7 @@ import type { AppContext, Screen } from './context';
 import { append, clear, h, toast, uniqueId } from './dom';
 import { liveScreen } from './live';
 import { playScreen } from './play';
+import { compareScreen } from './compare';
 import { downloadScreen, uploadScreen } from './serverSettings';
 import { settingsScreen } from './settings';
 import { welcomeScreen } from './welcome';
@@ -63,14 +64,17 @@ export function startApp(root: HTMLElement): void {
   const resolveDashboard = (url: UrlState): { dashboard: Dashboard | null; saved: boolean } => {
     const byName = (n?: string) => (n ? store.dashboards.find((d) => d.name === n) : undefined);
     const found = byName(url.dashboard) ?? (url.dashboard ? undefined : byName(store.last) ?? store.dashboards[0]);
+    const viewing = url.view === 'live' || url.view === 'play' || url.view === 'compare';
     if (found) {
-      const linked = url.publishers && (url.view === 'live' || url.view === 'play') ? { ...found, perftool: { ...found.perftool, publishers: url.publishers } } : found;
+      let linked = url.publishers && viewing ? { ...found, perftool: { ...found.perftool, publishers: url.publishers } } : found;
+      if (url.zone && viewing && url.zone !== found.chart.timeZone) linked = { ...linked, chart: { ...linked.chart, timeZone: url.zone } };
       return { dashboard: linked, saved: true };
     }
     if (url.publishers?.length) {
       const d = defaultDashboard(url.dashboard ?? '');
       d.perftool.publishers = url.publishers;
       d.perftool.name = url.publishers[0];
+      if (url.zone) d.chart.timeZone = url.zone;
       return { dashboard: d, saved: false };
     }
     return { dashboard: null, saved: false };
@@ -113,7 +117,7 @@ export function startApp(root: HTMLElement): void {
       header,
       h('span', { class: 'brand' }, ctx.t('app.title')),
       store.dashboards.length || current ? h('span', { class: 'dash-picker' }, h('label', { for: selectId, class: 'visually-hidden' }, ctx.t('nav.dashboard')), dashSelect) : null,
-      current ? h('nav', { 'aria-label': 'mode' }, navLink('live', 'nav.live'), navLink('play', 'nav.play'), navLink('settings', 'nav.settings')) : null,
+      current ? h('nav', { 'aria-label': 'mode' }, navLink('live', 'nav.live'), navLink('play', 'nav.play'), navLink('compare', 'nav.compare'), navLink('settings', 'nav.settings')) : null,
       h('span', { class: 'spacer' }),
       h('label', { for: langId, class: 'visually-hidden' }, ctx.t('nav.language')),
       h(
@@ -145,9 +149,9 @@ export function startApp(root: HTMLElement): void {
     ctx.dashboardSaved = saved;
     let view = ctx.url.view;
     // Without any dashboard the live and playback screens have nothing to show: offer the server default.
-    if ((view === 'live' || view === 'play' || view === 'upload') && !dashboard) view = 'welcome';
+    if ((view === 'live' || view === 'play' || view === 'compare' || view === 'upload') && !dashboard) view = 'welcome';
     if (view === 'welcome' && store.dashboards.length && dashboard) view = 'live';
-    if (saved && dashboard && (view === 'live' || view === 'play')) {
+    if (saved && dashboard && (view === 'live' || view === 'play' || view === 'compare')) {
       store.last = dashboard.name;
       ctx.saveStore();
     }
@@ -156,6 +160,7 @@ export function startApp(root: HTMLElement): void {
       welcome: welcomeScreen,
       live: liveScreen,
       play: playScreen,
+      compare: compareScreen,
       settings: settingsScreen,
       download: downloadScreen,
       upload: uploadScreen,

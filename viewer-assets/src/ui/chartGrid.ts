@@ -1,4 +1,8 @@
-/** The dashboard's charts, one per chosen metric, laid out by the dashboard's layout and minimum sizes. */
+/**
+ * The dashboard's charts, one per chosen metric, laid out by the dashboard's layout and minimum sizes. They share
+ * one x range (a drag on any chart zooms all of them; double-click or "Reset zoom" restores the window) and one
+ * hover line.
+ */
 import type { Dashboard, MetricKey } from '../model/dashboard';
 import type { MessageKey } from '../model/i18n';
 import { buildChartData, ResultRow } from '../model/series';
@@ -15,8 +19,12 @@ export interface ChartGrid {
   setState(state: PanelState): void;
   setMarker(xSec: number | null): void;
   resetZoom(): void;
+  /** What the charts show now (seconds): the zoom, else the window. */
+  visibleRange(): [number, number];
   destroy(): void;
 }
+
+let gridCounter = 0;
 
 export function createChartGrid(ctx: AppContext, d: Dashboard): ChartGrid {
   const el = h('div', { class: `chart-grid layout-${d.layout.template}` });
@@ -25,14 +33,28 @@ export function createChartGrid(ctx: AppContext, d: Dashboard): ChartGrid {
   const height = d.layout.template === 'vertical-2' ? Math.round(d.chart.minSize.height * 1.6) : d.chart.minSize.height;
   // Charts keep their height while loading or failing, so the layout does not jump.
   el.style.setProperty('--chart-height', `${height + 60}px`);
-  const labels = { time: ctx.t('chart.time'), reader: ctx.t('side.reader'), writer: ctx.t('side.writer'), lang: ctx.lang };
+  const labels = { time: ctx.t('chart.time'), reader: ctx.t('side.reader'), writer: ctx.t('side.writer'), zone: d.chart.timeZone };
   const publishers = d.perftool.publishers;
+  let windowRange: [number, number] = [0, 1];
+  let zoom: [number, number] | null = null;
+  const wiring = {
+    syncKey: `grid-${++gridCounter}`,
+    onZoom: (range: [number, number]) => {
+      zoom = range;
+      panels.forEach((p) => p.panel.setZoom(range));
+    },
+  };
   // "Show perftool charts" off: no charts (the screens say why).
   const panels = (d.perftool.visible ? d.perftool.metrics : []).map((metric) => {
-    const panel = createChartPanel(metric, publishers, { ...labels, title: ctx.t(`metric.${metric}` as MessageKey) }, d.chart, height);
+    const panel = createChartPanel(metric, { ...labels, title: ctx.t(`metric.${metric}` as MessageKey) }, d.chart, height, wiring);
     el.append(panel.el);
     return { metric, panel };
   });
+  const resetZoom = () => {
+    zoom = null;
+    panels.forEach((p) => p.panel.setZoom(null));
+  };
+  el.addEventListener('chart-reset-zoom', resetZoom);
   const onResize = () => panels.forEach((p) => p.panel.resize());
   const observer = new ResizeObserver(() => requestAnimationFrame(onResize));
   observer.observe(el);
@@ -41,6 +63,7 @@ export function createChartGrid(ctx: AppContext, d: Dashboard): ChartGrid {
     panels,
     chartWidth: () => (panels[0]?.panel.el.clientWidth || el.clientWidth || window.innerWidth) - 90,
     show(rows, gapMs, xRangeSec, reveal) {
+      windowRange = xRangeSec;
       for (const { metric, panel } of panels) {
         const data = buildChartData(rows, publishers, metric, gapMs);
         if (reveal) {
@@ -51,7 +74,8 @@ export function createChartGrid(ctx: AppContext, d: Dashboard): ChartGrid {
     },
     setState: (state) => panels.forEach((p) => p.panel.setState(state)),
     setMarker: (x) => panels.forEach((p) => p.panel.setMarker(x)),
-    resetZoom: () => panels.forEach((p) => p.panel.resetZoom()),
+    resetZoom,
+    visibleRange: () => zoom ?? windowRange,
     destroy() {
       observer.disconnect();
       panels.forEach((p) => p.panel.destroy());

@@ -3,6 +3,8 @@
  * database or the URL cannot inject markup; no inline styles (the CSP forbids them).
  */
 
+import { formatWithZone, TimeZoneChoice } from '../model/time';
+
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | undefined | null | ((ev: Event) => void)>;
 
@@ -58,21 +60,12 @@ export function confirmDialog(message: string, okLabel: string, cancelLabel: str
 
 /** A short message at the bottom of the screen (errors stay until dismissed). */
 export function toast(message: string, kind: 'info' | 'error' = 'info'): void {
-  const el = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, h('span', {}, message), h('button', { type: 'button', 'aria-label': 'close', onclick: () => el.remove() }, '×'));
+  const el = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, h('span', {}, message), h('button', { type: 'button', 'aria-label': document.documentElement.lang === 'ja' ? '閉じる' : 'Close', onclick: () => el.remove() }, '×'));
   document.body.append(el);
   if (kind === 'info') setTimeout(() => el.remove(), 4000);
 }
 
-/** Local time as `yyyy-MM-ddTHH:mm` for <input type="datetime-local">. */
-export function toDatetimeLocal(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
-}
-
-/** The locale used for times: Japanese or British English (24-hour clock, day before month). */
-export const localeOf = (lang: string) => (lang === 'ja' ? 'ja-JP' : 'en-GB');
-
-export function formatTime(ms: number, lang: string): string {
-  return new Date(ms).toLocaleString(localeOf(lang), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+/** A time with its zone, the one format of the viewer: `2026-12-06 10:50:07 UTC+09:00`. */
+export function formatTime(ms: number, zone: TimeZoneChoice, seconds = true): string {
+  return formatWithZone(ms, zone, seconds);
 }

@@ -6,7 +6,10 @@ import { gapThreshold, lastIndexAtOrBefore, ResultRow, rowTime, thinRows } from 
 import { chooseSource, estimateResultInterval, thinningGroupMs } from '../model/source';
 import { createChartGrid } from './chartGrid';
 import type { AppContext, Screen } from './context';
-import { append, formatTime, h, toDatetimeLocal, uniqueId } from './dom';
+import { formatDateTime, offsetLabel, parseDateTime } from '../model/time';
+import { append, formatTime, h, uniqueId } from './dom';
+import { exportControls } from './export';
+import { errorText, messageWithNames, zoneSelect } from './text';
 
 export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
   const d = ctx.dashboard!;
@@ -16,6 +19,10 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
   const toMs = ctx.url.toMs ?? parseLocalTime(d.player.to) ?? now;
   let player: PlayerState | null = null;
   let rows: ResultRow[] = [];
+  /** Stored rows of the source in use, before thinning for drawing (what "Export CSV" writes). */
+  let storedRows: ResultRow[] = [];
+  let shownBucketSeconds: number | null = null;
+  let truncatedPublishers: string[] = [];
   let times: number[] = [];
   let gapMs = 150_000;
   let frame = 0;
@@ -31,8 +38,23 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
   const rateId = id('rate');
   const posId = id('pos');
   const repeatId = id('repeat');
-  const fromInput = h('input', { type: 'datetime-local', id: fromId, value: toDatetimeLocal(fromMs) });
-  const toInput = h('input', { type: 'datetime-local', id: toId, value: toDatetimeLocal(toMs) });
+  const zone = d.chart.timeZone;
+  const zoneId = id('zone');
+  // Text inputs in the viewer's one format (a datetime-local picker follows the browser's locale instead).
+  const timeInput = (inputId: string, ms: number) => h('input', { type: 'text', id: inputId, value: formatDateTime(ms, zone), inputmode: 'numeric', autocomplete: 'off', placeholder: 'YYYY-MM-DD HH:mm', 'aria-describedby': `${inputId}-hint`, class: 'time-input' });
+  const fromInput = timeInput(fromId, fromMs);
+  const toInput = timeInput(toId, toMs);
+  const hint = h('span', { class: 'help', id: `${fromId}-hint` }, ctx.t('time.hint', { offset: offsetLabel(fromMs, zone) }));
+  toInput.setAttribute('aria-describedby', `${fromId}-hint`);
+  const timeZone = zoneSelect(ctx, zoneId, zone, (z) => {
+    // Kept in the dashboard when it is saved here (the link carries it otherwise); the charts are rebuilt in it.
+    const saved = ctx.dashboardSaved ? ctx.store.dashboards.find((x) => x.name === d.name) : undefined;
+    if (saved) {
+      saved.chart.timeZone = z;
+      ctx.saveStore();
+    }
+    ctx.navigate({ ...ctx.url, zone: saved ? undefined : z }, { replace: true });
+  });
   const rateSelect = h('select', { id: rateId }, ...[...new Set([...PLAYBACK_RATES, d.player.rate])].sort((a, b) => a - b).map((r) => h('option', { value: r, selected: r === d.player.rate }, `${r}×`)));
   const playButton = h('button', { type: 'button', class: 'primary', disabled: true }, ctx.t('play.play'));
   const backButton = h('button', { type: 'button', class: 'secondary', 'aria-label': ctx.t('play.stepBack'), title: ctx.t('play.stepBack'), disabled: true }, '|◀');
@@ -53,8 +75,12 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
       h('label', { for: toId }, ctx.t('play.to')),
       toInput,
       h('button', { type: 'button', class: 'secondary', onclick: () => loadRange() }, ctx.t('play.load')),
+      hint,
       h('label', { for: rateId }, ctx.t('play.rate')),
       rateSelect,
+      h('label', { for: zoneId }, ctx.t('time.zone')),
+      timeZone,
+      exportControls(ctx, d, () => (shownBucketSeconds === null ? null : { rows: storedRows, bucketSeconds: shownBucketSeconds, range: grid.visibleRange(), truncated: truncatedPublishers })),
     ),
     h('div', { class: 'toolbar player' }, backButton, playButton, forwardButton, scrub, h('span', { class: 'check' }, repeatBox, h('label', { for: repeatId }, ctx.t('play.repeat'))), position),
     problem,
@@ -65,7 +91,7 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
   const render = () => {
     if (!player) return;
     const pos = player.positionMs;
-    position.textContent = formatTime(pos, ctx.lang);
+    position.textContent = formatTime(pos, zone);
     position.dataset.time = String(pos);
     scrub.value = String(Math.round(((pos - player.fromMs) / (player.toMs - player.fromMs)) * 1000));
     playButton.textContent = player.playing ? ctx.t('play.pause') : ctx.t('play.play');
@@ -109,8 +135,8 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
     const isCurrent = () => alive && load === currentLoad;
     cancelAnimationFrame(frame);
     problem.textContent = '';
-    const from = parseLocalTime(fromInput.value);
-    const to = parseLocalTime(toInput.value);
+    const from = parseDateTime(fromInput.value, zone);
+    const to = parseDateTime(toInput.value, zone);
     if (from === null || to === null || from >= to) {
       problem.textContent = ctx.t('play.invalid');
       return;
@@ -126,6 +152,10 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
       const result = await fetchResults(ctx.client, source.table, publishers.map((publisher) => ({ publisher, fromMs: from })), to);
       if (!isCurrent()) return;
       const groupMs = thinningGroupMs(source, to - from, grid.chartWidth());
+      storedRows = result.rows;
+      truncatedPublishers = result.truncated;
+      shownBucketSeconds = source.bucketMs / 1000;
+      grid.resetZoom();
       rows = thinRows(result.rows, groupMs);
       times = [...new Set(rows.map(rowTime))].sort((a, b) => a - b);
       gapMs = gapThreshold(Math.max(source.bucketMs, groupMs), interval);
@@ -133,10 +163,10 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
       shownIndex = -2;
       for (const b of [playButton, backButton, forwardButton, scrub]) b.disabled = false;
       set(createPlayer(from, to, Number(rateSelect.value), repeatBox.checked));
-      grid.setState(rows.length ? { kind: 'ready' } : { kind: 'empty', message: ctx.t('state.empty', { publishers: publishers.join(', ') }) });
+      grid.setState(rows.length ? { kind: 'ready' } : { kind: 'empty', message: messageWithNames(ctx, 'state.empty', publishers) });
     } catch (e) {
       if (!isCurrent()) return;
-      grid.setState({ kind: 'error', message: ctx.t('state.error', { message: (e as Error).message }), retryLabel: ctx.t('state.retry'), onRetry: () => void loadRange() });
+      grid.setState({ kind: 'error', message: ctx.t('state.error', { message: errorText(ctx, e) }), retryLabel: ctx.t('state.retry'), onRetry: () => void loadRange() });
     }
   }
 

@@ -6,9 +6,11 @@
 import { CONFIG_BY_ID, CONFIG_BY_NAME, CONFIG_NAMES, ConfigRow, ConfigSummary, INSERT_CONFIG, UPDATE_CONFIG } from '../api/operations';
 import { Dashboard, defaultDashboard } from '../model/dashboard';
 import type { MessageKey } from '../model/i18n';
-import { applyServerConfig, DEFAULT_TARGETS, READ_ONLY_CONFIG_NAME, diffDashboards, groupsIn, GROUPS, mergeOverExisting, Target, toServerConfig } from '../model/serverConfig';
+import { commentTooLarge, configNameProblem, ConfigRefusal, configTooLarge, foldName, refusalFromError } from '../model/configRules';
+import { applyServerConfig, READ_ONLY_CONFIG_NAME, diffDashboards, differingGroups, groupsIn, GROUPS, mergeOverExisting, Target, toServerConfig } from '../model/serverConfig';
 import type { AppContext, Screen } from './context';
 import { append, clear, confirmDialog, h, toast, uniqueId } from './dom';
+import { errorText } from './text';
 
 function targetCheckbox(ctx: AppContext, target: Target, checked: boolean, onChange: (on: boolean) => void, disabled = false) {
   const id = uniqueId('t');
@@ -27,7 +29,7 @@ export function downloadScreen(ctx: AppContext, root: HTMLElement): Screen {
   const changes = h('div', { class: 'changes', 'aria-live': 'polite' });
   const problem = h('p', { class: 'field-error', role: 'alert' });
   const apply = h('button', { type: 'button', class: 'primary', disabled: true }, ctx.t('download.apply'));
-  let targets = new Set<Target>(DEFAULT_TARGETS);
+  let targets = new Set<Target>();
   let current: ConfigRow | null = null;
   let alive = true;
 
@@ -83,9 +85,25 @@ export function downloadScreen(ctx: AppContext, root: HTMLElement): Screen {
     apply.disabled = !valid;
     problem.textContent = current && !valid ? ctx.t('download.needGroup') : '';
     if (!current) return;
-    const diff = diffDashboards(base, applied());
+    // Every difference the server config holds; those of unticked groups are listed as not applied.
+    const diff = diffDashboards(base, applyServerConfig(base, current.config, [...GROUPS]));
+    const appliedPaths = new Set(diffDashboards(base, applied()).map((c) => c.path));
     if (!diff.length) return append(changes, h('p', {}, ctx.t('download.noChanges')));
-    append(changes, h('table', {}, h('tbody', {}, ...diff.map((c) => h('tr', {}, h('th', { scope: 'row' }, c.path), h('td', { class: 'before' }, show(c.before)), h('td', {}, '→'), h('td', { class: 'after' }, show(c.after)))))));
+    append(
+      changes,
+      h(
+        'table',
+        {},
+        h(
+          'tbody',
+          {},
+          ...diff.map((c) => {
+            const on = appliedPaths.has(c.path);
+            return h('tr', { class: on ? 'applied' : 'not-applied', 'data-path': c.path }, h('th', { scope: 'row' }, c.path), h('td', { class: 'before' }, show(c.before)), h('td', {}, '→'), h('td', { class: 'after' }, show(c.after)), h('td', { class: 'state' }, on ? '' : ctx.t('download.notApplied')));
+          }),
+        ),
+      ),
+    );
   };
 
   picker.addEventListener('change', async () => {
@@ -99,11 +117,11 @@ export function downloadScreen(ctx: AppContext, root: HTMLElement): Screen {
       if (!alive || Number(picker.value) !== id) return;
       current = data.viewer_config_by_pk;
       comment.textContent = current?.comment ?? '';
-      targets = new Set(DEFAULT_TARGETS);
+      targets = new Set<Target>(current ? differingGroups(base, current.config) : []);
       renderGroups();
       renderChanges();
     } catch (e) {
-      problem.textContent = ctx.t('state.error', { message: (e as Error).message });
+      problem.textContent = ctx.t('state.error', { message: errorText(ctx, e) });
     }
   });
 
@@ -126,8 +144,8 @@ export function downloadScreen(ctx: AppContext, root: HTMLElement): Screen {
       }
     })
     .catch((e: Error) => {
-      problem.textContent = ctx.t('state.error', { message: e.message });
-      toast(ctx.t('error.toast', { message: e.message }), 'error');
+      problem.textContent = ctx.t('state.error', { message: errorText(ctx, e) });
+      toast(ctx.t('error.toast', { message: errorText(ctx, e) }), 'error');
     });
 
   return { destroy: () => (alive = false) };
@@ -144,6 +162,8 @@ export function uploadScreen(ctx: AppContext, root: HTMLElement): Screen {
   const nameHelp = h('p', { class: 'help', id: `${nameInput.id}-error`, 'aria-live': 'polite' });
   nameInput.setAttribute('aria-describedby', nameHelp.id);
   const commentInput = h('input', { type: 'text', id: uniqueId('comment'), autocomplete: 'off' });
+  const commentHelp = h('p', { class: 'field-error', id: `${commentInput.id}-error`, 'aria-live': 'polite' });
+  commentInput.setAttribute('aria-describedby', commentHelp.id);
   const groupsBox = h('fieldset', { class: 'groups' }, h('legend', {}, ctx.t('upload.groups')));
   const submit = h('button', { type: 'button', class: 'primary' }, ctx.t('upload.submit'));
   const problem = h('p', { class: 'field-error', role: 'alert' });
@@ -159,20 +179,41 @@ export function uploadScreen(ctx: AppContext, root: HTMLElement): Screen {
     }));
   }
 
+  const refusalText = (r: ConfigRefusal) => ctx.t(`refusal.${r}`);
+  /** The server's name for the typed one: the same name, or one equal to it ignoring case and surrounding spaces. */
+  const serverName = (name: string) => names.find((n) => n === name) ?? names.find((n) => foldName(n) === foldName(name));
   const refresh = () => {
-    const name = nameInput.value.trim();
-    const readOnly = name === READ_ONLY_CONFIG_NAME;
-    nameHelp.textContent = name === '' ? ctx.t('err.required') : readOnly ? ctx.t('upload.readOnly', { name }) : names.includes(name) ? ctx.t('upload.existing') : ctx.t('upload.new');
-    nameHelp.classList.toggle('field-error', name === '' || readOnly);
-    submit.disabled = !namesOk || name === '' || readOnly || targets.size === 0;
+    const name = nameInput.value;
+    const existing = serverName(name);
+    const nameProblem = configNameProblem(name);
+    const readOnly = existing !== undefined && foldName(existing) === READ_ONLY_CONFIG_NAME;
+    nameHelp.textContent = nameProblem
+      ? refusalText(nameProblem)
+      : readOnly
+        ? ctx.t('upload.readOnly', { name: existing })
+        : existing === name
+          ? ctx.t('upload.existing')
+          : existing !== undefined
+            ? ctx.t('upload.existingAs', { name: existing })
+            : ctx.t('upload.new');
+    nameHelp.classList.toggle('field-error', !!nameProblem || readOnly);
+    const commentProblem = commentTooLarge(commentInput.value.trim());
+    commentHelp.textContent = commentProblem ? refusalText('commentSize') : '';
+    submit.disabled = !namesOk || !!nameProblem || readOnly || commentProblem || targets.size === 0;
   };
   nameInput.addEventListener('input', refresh);
+  commentInput.addEventListener('input', refresh);
 
   submit.addEventListener('click', async () => {
-    const name = nameInput.value.trim();
+    // An existing name in another case overwrites that row (the database treats them as one name).
+    const name = serverName(nameInput.value) ?? nameInput.value;
     const commentText = commentInput.value.trim();
     const picked = toServerConfig(dashboard, [...targets]);
     problem.textContent = '';
+    if (configTooLarge(picked)) {
+      problem.textContent = refusalText('configSize');
+      return;
+    }
     submit.disabled = true;
     try {
       const found = await ctx.client.request<{ viewer_config: ConfigRow[] }>(CONFIG_BY_NAME, { name });
@@ -193,7 +234,10 @@ export function uploadScreen(ctx: AppContext, root: HTMLElement): Screen {
       toast(ctx.t('upload.done', { name }));
       backToSettings();
     } catch (e) {
-      problem.textContent = ctx.t('state.error', { message: (e as Error).message });
+      // A limit of the database (named by its constraint in Hasura's message) in words; anything else as an error.
+      const refusal = refusalFromError((e as Error).message ?? '');
+      problem.textContent = refusal ? refusalText(refusal) : ctx.t('state.error', { message: errorText(ctx, e) });
+      problem.dataset.refusal = refusal ?? '';
     } finally {
       refresh();
     }
@@ -206,7 +250,7 @@ export function uploadScreen(ctx: AppContext, root: HTMLElement): Screen {
       { class: 'card' },
       h('h1', {}, ctx.t('upload.title', { name: dashboard.name })),
       h('div', { class: 'field' }, h('label', { for: nameInput.id }, ctx.t('upload.name')), nameInput, nameHelp),
-      h('div', { class: 'field' }, h('label', { for: commentInput.id }, ctx.t('upload.comment')), commentInput),
+      h('div', { class: 'field' }, h('label', { for: commentInput.id }, ctx.t('upload.comment')), commentInput, commentHelp),
       groupsBox,
       problem,
       h('div', { class: 'actions' }, submit, h('button', { type: 'button', class: 'secondary', onclick: backToSettings }, ctx.t('settings.cancel'))),
@@ -221,7 +265,7 @@ export function uploadScreen(ctx: AppContext, root: HTMLElement): Screen {
       refresh();
     })
     .catch((e: Error) => {
-      problem.textContent = ctx.t('state.error', { message: e.message });
+      problem.textContent = ctx.t('state.error', { message: errorText(ctx, e) });
       nameInput.disabled = true;
     });
   return { destroy: () => undefined };

@@ -1,8 +1,10 @@
 /** Dashboard settings form: validation messages next to each field, Save / Reset / Cancel / Delete (confirmed). */
-import { defaultDashboard, Dashboard, FieldError, LAYOUTS, METRICS, MetricKey, PLAYBACK_RATES, REFRESHES, RefreshKey, validateDashboard, WINDOWS, WindowKey, parseLocalTime } from '../model/dashboard';
-import { isMessageKey, MessageKey } from '../model/i18n';
+import { defaultDashboard, Dashboard, FieldError, formatLocalMinute, LAYOUTS, METRICS, MetricKey, PLAYBACK_RATES, REFRESHES, RefreshKey, validateDashboard, WINDOWS, WindowKey, parseLocalTime } from '../model/dashboard';
+import { durationText, isMessageKey, MessageKey } from '../model/i18n';
+import { formatDateTime, offsetLabel, parseDateTime } from '../model/time';
 import type { AppContext, Screen } from './context';
-import { append, clear, confirmDialog, h, toDatetimeLocal, uniqueId } from './dom';
+import { append, clear, confirmDialog, h, uniqueId } from './dom';
+import { zoneSelect } from './text';
 
 export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
   const isNew = !!ctx.url.isNew || !ctx.dashboardSaved;
@@ -13,6 +15,10 @@ export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
   let draft: Dashboard = structuredClone(initial);
   const otherNames = ctx.store.dashboards.filter((d) => d !== saved).map((d) => d.name);
   const errorSlots = new Map<string, HTMLElement>();
+  const fieldLabels = new Map<string, { label: string; control: HTMLElement }>();
+  /** Fields the user changed or left: only their errors show, so a new form does not open with "Required.". */
+  const touched = new Set<string>();
+  let showAllErrors = false;
   let alive = true;
 
   const errorSlot = (path: string, id: string) => {
@@ -24,12 +30,20 @@ export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
   const field = (path: string, label: string, control: HTMLElement, help?: string) => {
     const id = control.id || uniqueId('f');
     control.id = id;
-    control.setAttribute('aria-describedby', `${id}-error`);
-    return h('div', { class: 'field', 'data-field': path }, h('label', { for: id }, label), control, help ? h('p', { class: 'help' }, help) : null, errorSlot(path, id));
+    control.setAttribute('aria-describedby', `${id}-error${help ? ` ${id}-help` : ''}`);
+    fieldLabels.set(path, { label, control });
+    control.addEventListener('blur', () => {
+      touched.add(path);
+      update();
+    });
+    return h('div', { class: 'field', 'data-field': path }, h('label', { for: id }, label), control, help ? h('p', { class: 'help', id: `${id}-help` }, help) : null, errorSlot(path, id));
   };
 
   const input = (type: string, value: string | number, onInput: (v: string) => void, extra: Record<string, string | number> = {}) =>
-    h('input', { type, value: String(value), ...extra, oninput: (e: Event) => (onInput((e.target as HTMLInputElement).value), update()) });
+    h('input', { type, value: String(value), ...extra, oninput: (e: Event) => (onInput((e.target as HTMLInputElement).value), markTouched(e.target as HTMLElement), update()) });
+  const markTouched = (control: HTMLElement) => {
+    for (const [path, f] of fieldLabels) if (f.control === control) touched.add(path);
+  };
 
   const checkbox = (label: string, checked: boolean, onChange: (v: boolean) => void) => {
     const id = uniqueId('c');
@@ -40,6 +54,16 @@ export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
     h('select', { onchange: (e: Event) => (onChange((e.target as HTMLSelectElement).value as T), update()) }, ...options.map((o) => h('option', { value: o, selected: o === value }, label(o))));
 
   const num = (v: string) => (v.trim() === '' ? NaN : Number(v));
+  /** Stored local `yyyy-MM-dd HH:mm` ↔ the form's text in the dashboard's zone (unreadable text is kept as typed). */
+  const zoned = (text: string) => {
+    const ms = parseLocalTime(text);
+    return ms === null ? text : formatDateTime(ms, draft.chart.timeZone);
+  };
+  const stored = (text: string) => {
+    const ms = parseDateTime(text, draft.chart.timeZone);
+    return ms === null ? text : formatLocalMinute(ms);
+  };
+  const sectionLabel = (path: string) => (path === 'perftool.publishers' ? ctx.t('settings.publishers') : path === 'perftool.metrics' ? ctx.t('settings.metrics') : path);
 
   // --- publishers: known ones as checkboxes, plus free text ------------------------------------------------------
   const publisherList = h('div', { class: 'publisher-list', role: 'group', 'aria-label': ctx.t('settings.knownPublishers') });
@@ -54,6 +78,7 @@ export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
           const list = draft.perftool.publishers.filter((p) => p !== name);
           draft.perftool.publishers = on ? [...list, name] : list;
           draft.perftool.name = draft.perftool.publishers[0] ?? '';
+          touched.add('perftool.publishers');
         }),
       );
     }
@@ -67,6 +92,7 @@ export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
       draft.perftool.name = draft.perftool.publishers[0];
     }
     newPublisher.value = '';
+    touched.add('perftool.publishers');
     renderPublishers();
     update();
   };
@@ -93,12 +119,20 @@ export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
   const resetButton = h('button', { type: 'button', class: 'secondary', onclick: () => rerender(structuredClone(initial)) }, ctx.t('settings.reset'));
   const uploadButton = h('button', { type: 'button', class: 'secondary', onclick: () => ctx.navigate({ view: 'upload', dashboard: saved?.name }) }, ctx.t('settings.upload'));
   const uploadHint = h('p', { class: 'help' });
+  /** Why Save cannot save yet, in words, with a way to each field that needs attention. */
+  const saveReason = h('p', { class: 'save-reason', 'data-testid': 'save-reason', 'aria-live': 'polite' });
 
   const form = h('form', { class: 'settings', novalidate: true, 'aria-label': ctx.t('settings.title') });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const errors = validateDashboard(draft, otherNames);
-    if (errors.length) return update();
+    if (errors.length) {
+      showAllErrors = true;
+      update();
+      const first = fieldLabels.get(errors[0].path)?.control ?? (errors[0].path === 'perftool.publishers' ? newPublisher : null);
+      first?.focus();
+      return;
+    }
     const clean: Dashboard = { ...draft, name: draft.name.trim(), perftool: { ...draft.perftool, name: draft.perftool.publishers[0] ?? '' } };
     if (saved) ctx.store.dashboards[ctx.store.dashboards.indexOf(saved)] = clean;
     else ctx.store.dashboards.push(clean);
@@ -110,6 +144,7 @@ export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
   const build = () => {
     clear(form);
     errorSlots.clear();
+    fieldLabels.clear();
     const d = draft;
     append(
       form,
@@ -155,15 +190,16 @@ export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
         'fieldset',
         {},
         h('legend', {}, ctx.t('settings.live')),
-        field('live.window', ctx.t('settings.window'), select(Object.keys(WINDOWS) as WindowKey[], d.live.window, (w) => w, (v) => (draft.live.window = v))),
-        field('live.refresh', ctx.t('settings.refresh'), select(Object.keys(REFRESHES) as RefreshKey[], d.live.refresh, (r) => (r === 'off' ? ctx.t('live.off') : r), (v) => (draft.live.refresh = v))),
+        field('live.window', ctx.t('settings.window'), select(Object.keys(WINDOWS) as WindowKey[], d.live.window, (w) => durationText(ctx.lang, WINDOWS[w]), (v) => (draft.live.window = v))),
+        field('live.refresh', ctx.t('settings.refresh'), select(Object.keys(REFRESHES) as RefreshKey[], d.live.refresh, (r) => (r === 'off' ? ctx.t('live.off') : durationText(ctx.lang, REFRESHES[r])), (v) => (draft.live.refresh = v))),
       ),
       h(
         'fieldset',
         {},
         h('legend', {}, ctx.t('settings.player')),
-        field('player.from', ctx.t('settings.from'), input('datetime-local', localInput(d.player.from), (v) => (draft.player.from = v.replace('T', ' ')))),
-        field('player.to', ctx.t('settings.to'), input('datetime-local', localInput(d.player.to), (v) => (draft.player.to = v.replace('T', ' ')))),
+        // Text in the viewer's one format and the dashboard's zone; stored as the original's local `yyyy-MM-dd HH:mm`.
+        field('player.from', ctx.t('settings.from'), input('text', zoned(d.player.from), (v) => (draft.player.from = stored(v)), { placeholder: 'YYYY-MM-DD HH:mm', autocomplete: 'off', inputmode: 'numeric' }), ctx.t('time.hint', { offset: offsetLabel(Date.now(), d.chart.timeZone) })),
+        field('player.to', ctx.t('settings.to'), input('text', zoned(d.player.to), (v) => (draft.player.to = stored(v)), { placeholder: 'YYYY-MM-DD HH:mm', autocomplete: 'off', inputmode: 'numeric' })),
         field('player.rate', ctx.t('settings.rate'), input('number', d.player.rate, (v) => (draft.player.rate = num(v)), { min: 1, max: 86400, step: 1, list: 'rates' }), PLAYBACK_RATES.map((r) => `${r}×`).join(' · ')),
         h('datalist', { id: 'rates' }, ...PLAYBACK_RATES.map((r) => h('option', { value: r }))),
         checkbox(ctx.t('settings.repeat'), d.player.repeat, (v) => (draft.player.repeat = v)),
@@ -187,13 +223,23 @@ export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
         field('chart.point.size', ctx.t('settings.pointSize'), input('number', d.chart.point.size, (v) => (draft.chart.point.size = num(v)), { min: 1, max: 10 })),
         field('chart.minSize.width', ctx.t('settings.minWidth'), input('number', d.chart.minSize.width, (v) => (draft.chart.minSize.width = num(v)), { min: 200, step: 10 })),
         field('chart.minSize.height', ctx.t('settings.minHeight'), input('number', d.chart.minSize.height, (v) => (draft.chart.minSize.height = num(v)), { min: 150, step: 10 })),
+        field(
+          'chart.timeZone',
+          ctx.t('time.zone'),
+          zoneSelect(ctx, uniqueId('zone'), d.chart.timeZone, (z) => {
+            // The playback range keeps its instants; the form shows them in the new zone.
+            rerender({ ...draft, chart: { ...draft.chart, timeZone: z } });
+          }),
+        ),
       ),
       h(
         'div',
         { class: 'actions sticky' },
         saveButton,
         resetButton,
-        h('button', { type: 'button', class: 'secondary', disabled: ctx.store.dashboards.length === 0, onclick: () => ctx.navigate(saved ? { view: 'live', dashboard: saved.name } : { view: 'live' }) }, ctx.t('settings.cancel')),
+        // With no dashboard yet, Cancel goes back to the welcome screen (the original left no way back).
+        h('button', { type: 'button', class: 'secondary', onclick: () => ctx.navigate(saved ? { view: 'live', dashboard: saved.name } : ctx.store.dashboards.length ? { view: 'live' } : { view: 'welcome' }) }, ctx.t('settings.cancel')),
+        saveReason,
         h('span', { class: 'spacer' }),
         saved
           ? h(
@@ -228,12 +274,25 @@ export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
     const byPath = new Map<string, FieldError>();
     for (const e of errors) if (!byPath.has(e.path)) byPath.set(e.path, e);
     for (const [path, slot] of errorSlots) {
-      const err = byPath.get(path);
+      const err = showAllErrors || touched.has(path) ? byPath.get(path) : undefined;
       slot.textContent = err && isMessageKey(err.key) ? ctx.t(err.key, err.params) : '';
       slot.closest('.field')?.classList.toggle('invalid', !!err);
     }
     const dirty = JSON.stringify(draft) !== JSON.stringify(initial);
-    saveButton.disabled = errors.length > 0 || (!dirty && !isNew && !fromStaging);
+    const nothingToSave = !dirty && !isNew && !fromStaging;
+    saveButton.disabled = nothingToSave;
+    clear(saveReason);
+    if (nothingToSave) append(saveReason, ctx.t('settings.noChanges'));
+    else if (errors.length) {
+      const paths = [...byPath.keys()];
+      const [before] = ctx.t('settings.cannotSave', { fields: '\u0000' }).split('\u0000');
+      append(saveReason, before);
+      paths.forEach((path, i) => {
+        const label = fieldLabels.get(path)?.label ?? sectionLabel(path);
+        const target = fieldLabels.get(path)?.control ?? (path === 'perftool.publishers' ? newPublisher : form.querySelector<HTMLElement>(`[data-field="${path}"] input`));
+        append(saveReason, i ? ', ' : null, h('a', { href: `#${target?.id ?? ''}`, onclick: (e: Event) => (e.preventDefault(), (showAllErrors = true), update(), target?.focus()) }, label));
+      });
+    }
     resetButton.disabled = !dirty;
     uploadButton.disabled = dirty;
     uploadHint.textContent = dirty ? ctx.t('settings.uploadNeedsSave') : '';
@@ -244,9 +303,5 @@ export function settingsScreen(ctx: AppContext, root: HTMLElement): Screen {
   return { destroy: () => (alive = false) };
 }
 
-/** Stored `yyyy-MM-dd HH:mm` → the datetime-local input's `yyyy-MM-ddTHH:mm`. */
-function localInput(stored: string): string {
-  const ms = parseLocalTime(stored);
-  return ms === null ? '' : toDatetimeLocal(ms);
-}
+
 

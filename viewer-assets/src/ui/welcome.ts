@@ -4,6 +4,7 @@ import { defaultDashboard } from '../model/dashboard';
 import { applyServerConfig, TARGETS } from '../model/serverConfig';
 import type { AppContext, Screen } from './context';
 import { append, clear, h } from './dom';
+import { errorText } from './text';
 
 export function welcomeScreen(ctx: AppContext, root: HTMLElement): Screen {
   const body = h('div', { class: 'welcome-actions' });
@@ -48,7 +49,7 @@ export function welcomeScreen(ctx: AppContext, root: HTMLElement): Screen {
     } catch (e) {
       if (!alive) return;
       clear(body);
-      append(body, h('p', { class: 'error', role: 'alert' }, ctx.t('state.error', { message: (e as Error).message })), h('button', { type: 'button', onclick: () => void load() }, ctx.t('state.retry')), emptyButton());
+      append(body, h('p', { class: 'error', role: 'alert' }, ctx.t('state.error', { message: errorText(ctx, e) })), h('button', { type: 'button', onclick: () => void load() }, ctx.t('state.retry')), emptyButton());
     }
   };
   void load();
