@@ -5,12 +5,27 @@
  *   sink code, and a new result every few seconds.
  * Production uses Hasura for `/v1/graphql`; here a local stand-in with the same schema subset answers.
  */
+import { parseArgs } from 'node:util';
 import type { PoolConfig } from 'pg';
 import { startPreview } from '../lib/preview';
 import { startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
 import { assertPortFree, PortInUse } from '../lib/preview/port';
 
 const HOST = '127.0.0.1';
+
+const USAGE = `Usage: npm start [-- --help]
+
+The viewer on http://127.0.0.1:PORT with a local stand-in for Hasura's /v1/graphql, over a throw-away embedded
+PostgreSQL with synthetic history (or over DATABASE_URL as it is). Ctrl-C stops it and removes what it created.
+
+Options:
+  --help, -h      show this help and exit
+
+Environment:
+  PORT            port on 127.0.0.1 (default 8080)
+  DATABASE_URL    use this PostgreSQL database as it is; nothing is generated
+  TARGET_TOPIC    perftool name of the default dashboard (default perftool-sinetstream-target)
+`;
 
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -19,6 +34,11 @@ async function runCleanups() {
 }
 
 async function main() {
+  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } } });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const port = process.env.PORT ? Number(process.env.PORT) : 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${process.env.PORT}"`);
   const log = (line: string) => console.log(`[preview] ${line}`);
@@ -53,7 +73,8 @@ async function main() {
 }
 
 main().catch(async (e: Error) => {
-  console.error(e instanceof PortInUse ? e.message : `preview: ${e.message}`);
+  const usage = (e as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS') ? ' (see "npm start -- --help")' : '';
+  console.error(e instanceof PortInUse ? e.message : `preview: ${e.message}${usage}`);
   await runCleanups();
   process.exit(1);
 });
