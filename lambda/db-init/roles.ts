@@ -11,7 +11,7 @@
  * SCRAM-SHA-256 verifiers, so no statement (or log line) ever holds one.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import type { ClientBase } from 'pg';
+import { type ClientBase, escapeIdentifier as ident, escapeLiteral as literal } from 'pg';
 
 export const HASURA_ROLE = 'perftool_hasura';
 export const SINK_ROLE = 'perftool_sink';
@@ -80,9 +80,6 @@ export function scramSha256Verifier(password: string, salt = randomBytes(16), it
   const serverKey = createHmac('sha256', salted).update('Server Key').digest();
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
-
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** Creates the role if needed and (re)sets its attributes and password: safe to run any number of times. */
 async function ensureLoginRole(client: ClientBase, role: string, password: string, connectionLimit: number): Promise<void> {

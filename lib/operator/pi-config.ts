@@ -126,38 +126,39 @@ export function serviceEnv(prefix: string, params: ServiceParams): [string, stri
 
 /** The env file the original Pi runner reads (NAME, SCHEDULE, PERFTOOL_*, PERF_TGT_*, PERF_RST_*). */
 export function renderRunnerEnv(services: PiServices, settings: RunnerSettings, header: string): string {
-  const targetEnv = serviceEnv('PERF_TGT_', services[TARGET_SERVICE]);
-  // paho-mqtt needs text (the MQTT password above all): refuse what the runner would turn into a number.
-  for (const [key, value] of targetEnv) {
-    if (runnerReadsAsNumber(value)) throw new OperatorError(`${key} would reach SINETStream as a number (the runner converts numeric text); use ${SINETSTREAM_CONFIG_FILE} instead`);
-  }
   const entries: [string, string][] = [
     ['NAME', settings.name],
     ['SCHEDULE', settings.schedule],
     ['PERFTOOL_OUTPUT_COUNT', String(settings.outputCount)],
     ['PERFTOOL_NUM_SAMPLES', String(settings.numSamples)],
     ['PERFTOOL_PAYLOAD_SIZE', String(settings.payloadSize)],
-    ...targetEnv,
-    ...serviceEnv('PERF_RST_', runnerResultParams(services[RESULT_SERVICE])),
+    ...textOnlyServiceEnv('PERF_TGT_', services[TARGET_SERVICE]),
+    ...textOnlyServiceEnv('PERF_RST_', runnerResultParams(services[RESULT_SERVICE])),
   ];
   const lines = [...header.split('\n').map((l) => `# ${l}`), ...entries.map(([k, v]) => envLine(k, v))];
   return `${lines.join('\n')}\n`;
 }
 
 /**
+ * serviceEnv, refusing a value the runner would turn into a number: paho-mqtt and kafka-python need text (the
+ * passwords above all). The error names the variable but not the value (it may be a password).
+ */
+function textOnlyServiceEnv(prefix: string, params: ServiceParams): [string, string][] {
+  const env = serviceEnv(prefix, params);
+  for (const [key, value] of env) {
+    if (runnerReadsAsNumber(value)) throw new OperatorError(`${key} would reach SINETStream as a number (the runner converts numeric text); use ${SINETSTREAM_CONFIG_FILE} instead`);
+  }
+  return env;
+}
+
+/**
  * The result service as the runner's environment can carry it. The runner turns every value into a number or a
  * string, never a boolean, and SINETStream's Kafka plugin fails on `tls: "true"`; `security_protocol: SASL_SSL`
- * already gives TLS with the system's CA store, so `tls` stays out. A value the runner would turn into a number
- * (kafka-python needs strings) is refused, naming the variable but not the value (it may be the password).
+ * already gives TLS with the system's CA store, so `tls` stays out.
  */
 function runnerResultParams(params: ServiceParams): ServiceParams {
   const { tls: _tls, ...rest } = params;
   if (rest.security_protocol !== 'SASL_SSL') throw new OperatorError('the runner env file needs security_protocol SASL_SSL to keep TLS without `tls`');
-  for (const [key, value] of Object.entries(rest)) {
-    if (typeof value === 'string' && runnerReadsAsNumber(value)) {
-      throw new OperatorError(`PERF_RST_${key.toUpperCase()} would reach SINETStream as a number (the runner converts numeric text); use ${SINETSTREAM_CONFIG_FILE} instead`);
-    }
-  }
   return rest;
 }
 

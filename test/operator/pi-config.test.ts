@@ -175,6 +175,15 @@ describe('npm run pi-config', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  test('a numeric Kafka password is refused the same way, naming its variable and not its value; no files', async () => {
+    aws = mockDeployedStack({ password: '0123456789' });
+    const { code, stderrLines, stderr } = await run([]);
+    expect(code).toBe(1);
+    expect(stderrLines()).toEqual([expect.stringMatching(/^pi-config: error: PERF_RST_SASL_PLAIN_PASSWORD would reach SINETStream as a number/)]);
+    expect(stderr).not.toContain('0123456789');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   test('no permission to read the MQTT secret is one clear line naming that secret, and no files', async () => {
     aws = mockDeployedStack();
     aws.secretsManager.on(GetSecretValueCommand, { SecretId: OUTPUTS.PiMqttSecretArn }).rejects(awsError('AccessDeniedException', 'not authorized'));
