@@ -22,7 +22,7 @@ import { usableRecords } from './support/events';
 import { mixedRecords, mskEvent, resultRecord, seededRandom } from '../lib/dev/records';
 import { startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
 import { runBench } from './support/cli';
-import { median } from './support/stats';
+import { median, verdict } from './support/stats';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000);
 const RUNS = 3;
@@ -176,7 +176,6 @@ async function main() {
     const ceiling = rate(times.copy);
     const original = rate(times.original);
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-    const verdict = (ok: boolean) => (ok ? 'met' : 'not met');
     console.log(`ingest benchmark: ${RECORDS.toLocaleString('en-US')} records per event, ${PUBLISHERS} publishers, median of ${RUNS} runs after a warm-up`);
     console.log(`  sink handler (decode, 2 COPYs, merge) ${fmt(sink)} records/s   runs ms: ${times.sink.map(Math.round).join(', ')}`);
     console.log(`    of which decoding + validation in JavaScript: ~${Math.round(median(times.decode))} ms per event (the baselines get decoded data)`);

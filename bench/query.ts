@@ -17,7 +17,7 @@ import { Client } from 'pg';
 import { applyMigrations } from '../lambda/db-init/migrate';
 import { startEmbeddedPostgres } from '../lib/dev/embedded-postgres';
 import { positiveInteger, progress, runBench } from './support/cli';
-import { median, percentile } from './support/stats';
+import { median, percentile, verdict } from './support/stats';
 
 const PUBLISHERS = 20;
 const INTERVAL_SECONDS = 10;
@@ -153,7 +153,6 @@ async function main() {
       { label: `${days(DAYS)}, 1-hour buckets (what the viewer reads for long windows)`, ours: 'perftool_1hour', original: 'original_perftool_1hour', from: from30d, rows: DAYS * 24, width: '1 hour' },
     ];
     console.log(`query benchmark: ${rows.toLocaleString('en-US')} perftool rows (${PUBLISHERS} publishers × ${days(DAYS)}, one per ${INTERVAL_SECONDS} s), loaded in ${loadSeconds.toFixed(0)} s; ${RUNS} runs each`);
-    const verdict = (ok: boolean) => (ok ? 'met' : 'not met');
     const figures = (times: number[]) => `p50 ${median(times).toFixed(2)} ms, p95 ${percentile(times, 95).toFixed(2)} ms`;
     for (const k of cases) {
       progress(`timing ${k.label}…`);

@@ -12,3 +12,6 @@ export function percentile(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
+
+/** How a benchmark reports a design goal: the same words in every script. */
+export const verdict = (ok: boolean): string => (ok ? 'met' : 'not met');

@@ -97,7 +97,6 @@ export interface PerftoolResult {
   reader?: Side | null;
 }
 
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 /**
  * Largest metric magnitude stored. Far beyond any real rate or count, and small enough that the bucket sums of
  * millions of results cannot overflow a double (which would fail or poison a bucket).
@@ -105,9 +104,8 @@ const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Num
 const MAX_METRIC = 1e300;
 /** Longest publisher name in UTF-8 bytes: it is part of index keys, which PostgreSQL caps at ~2.7 kB. */
 const MAX_NAME_BYTES = 256;
-const isMetricNumber = (v: unknown): v is number => isFiniteNumber(v) && Math.abs(v) <= MAX_METRIC;
-/** What every metric may be: absent, null or a finite number of at most MAX_METRIC. */
-const isMetric = (v: unknown): boolean => v === undefined || v === null || isMetricNumber(v);
+/** What every metric may be: absent, null or a number of at most MAX_METRIC (so neither ±Infinity nor NaN). */
+const isMetric = (v: unknown): boolean => v === undefined || v === null || (typeof v === 'number' && Math.abs(v) <= MAX_METRIC);
 /** With the u flag a proper surrogate pair is one code point, so only a lone half matches. */
 const UNPAIRED_SURROGATE = /[\uD800-\uDFFF]/u;
 const metricReason = (path: string, detail: string) => `non-numeric metric ${path} (${detail})`;
@@ -134,8 +132,8 @@ function sideProblem(side: unknown, key: 'writer' | 'reader'): string | null {
   if (!isObject(side)) return `perftool result "${key}" must be a JSON object (${describe(side)})`;
   const thread = side.thread_number;
   if (thread !== undefined && thread !== null) {
-    if (typeof thread === 'number' && !Number.isFinite(thread)) return `metric ${key}.thread_number out of range (${describe(thread)})`;
-    if (!isFiniteNumber(thread)) return metricReason(`${key}.thread_number`, describe(thread));
+    if (typeof thread !== 'number') return metricReason(`${key}.thread_number`, describe(thread));
+    if (!Number.isFinite(thread)) return `metric ${key}.thread_number out of range (${describe(thread)})`;
     if (!Number.isSafeInteger(thread)) return metricReason(`${key}.thread_number`, 'got a non-integer');
     // thread_number is an integer column
     if (thread < -2147483648 || thread > 2147483647) return metricReason(`${key}.thread_number`, describe(thread));
@@ -204,11 +202,11 @@ function jsonStringsProblem(json: unknown): string | null {
       if (problem !== null) return `JSON string ${problem}`;
     } else if (Array.isArray(value)) {
       for (const item of value) values.push(item);
-    } else if (typeof value === 'object' && value !== null) {
+    } else if (isObject(value)) {
       for (const key of Object.keys(value)) {
         const problem = stringProblem(key);
         if (problem !== null) return `JSON key ${problem}`;
-        values.push((value as Record<string, unknown>)[key]);
+        values.push(value[key]);
       }
     }
   }

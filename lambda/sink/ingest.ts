@@ -274,7 +274,7 @@ async function storedSpans(client: ClientBase, publishers: readonly string[]): P
  * exhausted).
  */
 async function writeBatch(
-  client: ClientBase, chunks: Iterable<ResultRow[]>, rejections: readonly RejectedRow[], lap = stopwatch(undefined),
+  client: ClientBase, chunks: Iterable<ResultRow[]>, rejections: readonly RejectedRow[], lap: (name: string) => void,
 ): Promise<{ stored: number; rejected: number }> {
   const results = await copyMessages(client, chunks);
   lap('decode + COPY perftool_message');

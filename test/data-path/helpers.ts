@@ -39,3 +39,18 @@ export async function migratedDatabase(prefix: string): Promise<{ db: TestDataba
   await applyMigrations(client, { defaultPerftoolName: 'perftool-sinetstream-target' });
   return { db, client };
 }
+
+/**
+ * What every table the sink writes holds, in brief (row counts, and the buckets and publisher summary in full), to
+ * prove a call changed nothing.
+ */
+export async function tableState(client: Client): Promise<Record<string, unknown>> {
+  const q = async (sql: string) => (await client.query(sql)).rows;
+  return {
+    message: await q('SELECT count(*)::int AS n FROM perftool_message'),
+    perftool: await q('SELECT count(*)::int AS n FROM perftool'),
+    rejected: await q('SELECT count(*)::int AS n FROM perftool_rejected'),
+    rollup: await q('SELECT width_seconds, publisher, bucket, result_count, reader_bytes_rate_sum FROM perftool_rollup ORDER BY 1, 2, 3'),
+    publishers: await q('SELECT * FROM perftool_publishers ORDER BY publisher'),
+  };
+}

@@ -13,7 +13,7 @@ import { closeSharedClient } from '../../lambda/shared/db';
 import { encodeSinetStream } from '../../lambda/shared/sinetstream';
 import { HOSTILE_KINDS, type HostileKind, kafkaRecord, mixedRecords, mskEvent, resultRecord } from '../../lib/dev/records';
 import type { TestDatabase } from '../support/postgres';
-import { migratedDatabase, queriesSent, withEnv } from './helpers';
+import { migratedDatabase, queriesSent, tableState, withEnv } from './helpers';
 
 let db: TestDatabase;
 let c: Client;
@@ -28,14 +28,6 @@ async function outcomeOf(topic: string): Promise<{ stored: number[]; rejected: R
   const stored = await c.query(`SELECT kafka_offset::int AS o FROM perftool_message WHERE topic = $1 ORDER BY 1`, [topic]);
   const rejected = await c.query(`SELECT kafka_offset::int AS o, reason FROM perftool_rejected WHERE topic = $1 ORDER BY 1`, [topic]);
   return { stored: stored.rows.map((r) => r.o), rejected: Object.fromEntries(rejected.rows.map((r) => [r.o, r.reason])) };
-}
-
-/** Row counts of every table the sink writes, to prove a call changed nothing. */
-async function tableCounts(): Promise<number[]> {
-  const tables = ['perftool_message', 'perftool', 'perftool_rejected', 'perftool_rollup', 'perftool_publishers'];
-  const counts: number[] = [];
-  for (const t of tables) counts.push((await c.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n);
-  return counts;
 }
 
 const sink = (event: unknown, env: Record<string, string> = {}) => withEnv({ ...db.env, ...env }, () => handler(event));
@@ -119,11 +111,11 @@ test('malformed Kafka fields: rejected with their coordinates when those are val
 });
 
 test('a malformed event as a whole is ignored: the handler returns and nothing changes', async () => {
-  const before = await tableCounts();
+  const before = await tableState(c);
   for (const event of [null, undefined, 'abc', 42, [], {}, { records: 'abc' }, { records: null }, { records: [1, 2] }]) {
     await expect(sink(event)).resolves.toBeUndefined();
   }
-  expect(await tableCounts()).toEqual(before);
+  expect(await tableState(c)).toEqual(before);
 });
 
 test('the log says which records were skipped (index and reason) and counts them, and names a malformed event', async () => {
@@ -265,9 +257,9 @@ describe('a stuck database turns into a thrown (retried) batch', () => {
     try {
       await other.query('BEGIN');
       await other.query('LOCK TABLE perftool_rollup IN SHARE MODE'); // reads go on, inserts wait
-      const before = await tableCounts();
+      const before = await tableState(c);
       await expect(sink(event, limits)).rejects.toMatchObject({ code: '55P03', message: expect.stringMatching(/lock timeout/) });
-      expect(await tableCounts()).toEqual(before);
+      expect(await tableState(c)).toEqual(before);
     } finally {
       await other.query('ROLLBACK');
       await other.end();

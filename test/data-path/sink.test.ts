@@ -8,25 +8,13 @@ import { closeSharedClient } from '../../lambda/shared/db';
 import { encodeSinetStream } from '../../lambda/shared/sinetstream';
 import { kafkaRecord, mskEvent, resultRecord, seededRandom } from '../../lib/dev/records';
 import type { TestDatabase } from '../support/postgres';
-import { migratedDatabase, queriesSent, withEnv } from './helpers';
+import { migratedDatabase, queriesSent, tableState, withEnv } from './helpers';
 import { mskEventVector, perftoolResultLines } from './vectors';
 
 let db: TestDatabase;
 let c: Client;
 let nextOffset = 1000;
 const offsets = (n: number) => Array.from({ length: n }, () => nextOffset++);
-
-/** Row counts of every table the sink writes, to prove a call changed nothing. */
-async function tableState(): Promise<Record<string, unknown>> {
-  const q = async (sql: string) => (await c.query(sql)).rows;
-  return {
-    message: await q('SELECT count(*)::int AS n FROM perftool_message'),
-    perftool: await q('SELECT count(*)::int AS n FROM perftool'),
-    rejected: await q('SELECT count(*)::int AS n FROM perftool_rejected'),
-    rollup: await q('SELECT width_seconds, publisher, bucket, result_count, reader_bytes_rate_sum FROM perftool_rollup ORDER BY 1, 2, 3'),
-    publishers: await q('SELECT * FROM perftool_publishers ORDER BY publisher'),
-  };
-}
 
 beforeAll(async () => {
   ({ db, client: c } = await migratedDatabase('sink'));
@@ -189,10 +177,10 @@ test('redelivering a batch (also with repeats inside it) changes nothing', async
     resultRecord(o[3], { name: 'redelivered-2', tstampMicros: 1700000120000000n, writerBytesRate: 3, readerBytesRate: 3 }, 3, { topic: 'redeliver' }),
   ];
   expect(await ingestBatch(c, [...records, records[0]])).toEqual({ records: 4, stored: 3, rejected: 1, duplicates: 0 });
-  const before = await tableState();
+  const before = await tableState(c);
   expect(await ingestBatch(c, records)).toEqual({ records: 4, stored: 0, rejected: 0, duplicates: 4 });
   await withEnv(db.env, () => handler(mskEvent(records)));
-  expect(await tableState()).toEqual(before);
+  expect(await tableState(c)).toEqual(before);
   const pub = await c.query(`SELECT result_count::int AS n FROM perftool_publishers WHERE publisher = 'redelivered'`);
   expect(pub.rows[0].n).toBe(2);
 });
@@ -206,9 +194,9 @@ test('a write failing mid-batch stores nothing of the batch and throws', async (
   ];
   await c.query(`ALTER TABLE perftool_publishers ADD CONSTRAINT no_poison CHECK (publisher <> 'poison')`);
   try {
-    const before = await tableState();
+    const before = await tableState(c);
     await expect(withEnv(db.env, () => handler(mskEvent(records)))).rejects.toThrow(/no_poison/);
-    expect(await tableState()).toEqual(before);
+    expect(await tableState(c)).toEqual(before);
   } finally {
     await c.query('ALTER TABLE perftool_publishers DROP CONSTRAINT no_poison');
   }
