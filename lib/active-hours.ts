@@ -14,8 +14,8 @@ export interface ActiveHours {
   timeZone: string;
 }
 
-export const MINUTES_PER_DAY = 1440;
-export const MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY;
+const MINUTES_PER_DAY = 1440;
+const MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY;
 /**
  * The health alarms start watching this long after the window opens: the tasks need to start, pull their image and
  * pass their health checks (Hasura has a 2-minute grace period) before a missing healthy task means anything.
@@ -26,7 +26,7 @@ export const START_GRACE_MINUTES = 10;
  * knows no time zones. After the last year the last offset stays, which is wrong only in zones that still change
  * their clocks, and only for the hour the change moves.
  */
-export const OFFSET_YEARS = { from: 2026, to: 2040 } as const;
+const OFFSET_YEARS = { from: 2026, to: 2040 } as const;
 
 export function activeHoursOf(config: { activeHours?: string; activeDays?: number[]; activeTimeZone?: string }): ActiveHours | undefined {
   if (!config.activeHours || !config.activeTimeZone) return undefined;
@@ -37,7 +37,7 @@ export function activeHoursOf(config: { activeHours?: string; activeDays?: numbe
   return { start, end, days: config.activeDays ?? [0, 1, 2, 3, 4, 5, 6], timeZone: config.activeTimeZone };
 }
 
-export interface CronTime {
+interface CronTime {
   hour: string;
   minute: string;
   /** Cron day-of-week list, e.g. MON,TUE. */
@@ -59,7 +59,7 @@ export function scalingTimes(a: ActiveHours): { up: CronTime; down: CronTime } {
  * Local minutes of the week (0 = Monday 00:00) during which a task is expected, as half-open intervals: from the
  * start plus the grace period to the end of each window.
  */
-export function watchedIntervals(a: ActiveHours): Array<[number, number]> {
+function watchedIntervals(a: ActiveHours): Array<[number, number]> {
   const length = a.end > a.start ? a.end - a.start : a.end + MINUTES_PER_DAY - a.start;
   const intervals: Array<[number, number]> = [];
   for (const day of a.days) {
@@ -75,7 +75,7 @@ export function watchedIntervals(a: ActiveHours): Array<[number, number]> {
 
 /** UTC offset in minutes of `timeZone` at `instant`. */
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
-export function utcOffsetMinutes(timeZone: string, instant: Date): number {
+function utcOffsetMinutes(timeZone: string, instant: Date): number {
   let format = offsetFormats.get(timeZone);
   if (!format) offsetFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })));
   const name = format
@@ -88,7 +88,7 @@ export function utcOffsetMinutes(timeZone: string, instant: Date): number {
 }
 
 /** The offset at the start of OFFSET_YEARS and every change after it (to the minute, in UTC). */
-export function offsetChanges(timeZone: string): { initial: number; changes: Array<{ at: Date; offset: number }> } {
+function offsetChanges(timeZone: string): { initial: number; changes: Array<{ at: Date; offset: number }> } {
   const from = Date.UTC(OFFSET_YEARS.from, 0, 1);
   const to = Date.UTC(OFFSET_YEARS.to + 1, 0, 1);
   const initial = utcOffsetMinutes(timeZone, new Date(from));
@@ -114,7 +114,7 @@ export function offsetChanges(timeZone: string): { initial: number; changes: Arr
 }
 
 /** yyyymmddHHMM of a UTC instant, as metric math can rebuild it from YEAR, MONTH, DATE, HOUR and MINUTE. */
-export function utcStamp(d: Date): number {
+function utcStamp(d: Date): number {
   return ((d.getUTCFullYear() * 100 + d.getUTCMonth() + 1) * 100 + d.getUTCDate()) * 10000 + d.getUTCHours() * 100 + d.getUTCMinutes();
 }
 

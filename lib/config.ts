@@ -16,8 +16,8 @@ function fromString<T extends z.ZodType>(parse: (s: string) => unknown, schema: 
 const int = (rule: z.ZodNumber) => fromString((s) => (/^-?\d+$/.test(s) ? Number(s) : s), rule.int());
 const bool = fromString((s) => (s === 'true' ? true : s === 'false' ? false : s), z.boolean({ error: 'must be true or false' }));
 /** A list given as a JSON array in cdk.json, or as a comma-separated string with -c. */
-const list = <T extends z.ZodType>(item: T) =>
-  fromString((s) => (s.startsWith('[') ? parseJsonOr(s) : s.split(',').map((x) => x.trim()).filter(Boolean)), z.array(item));
+const parseList = (s: string) => (s.startsWith('[') ? parseJsonOr(s) : s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = <T extends z.ZodType>(item: T) => fromString(parseList, z.array(item));
 function parseJsonOr(s: string): unknown {
   try {
     return JSON.parse(s);
@@ -25,7 +25,7 @@ function parseJsonOr(s: string): unknown {
     return s; // the schema then reports the value as invalid
   }
 }
-const optionalString = (rule: z.ZodType<string>) => z.preprocess((v) => (v === '' || v === null ? undefined : v), rule.optional());
+const optionalString = <T extends z.ZodType>(rule: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), rule.optional());
 
 const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: 'must be an IPv4 or IPv6 CIDR such as 203.0.113.0/24' });
 
@@ -40,8 +40,12 @@ export const UNSUPPORTED_AZ_IDS: Record<string, string> = {
   'apne2-az1': 'CloudFront VPC origins',
   'cac1-az3': 'CloudFront VPC origins',
 };
-const azIds = fromString(
-  (s) => (s === '' ? undefined : s.startsWith('[') ? parseJsonOr(s) : s.split(',').map((x) => x.trim())),
+/** A list as for `list`; empty ("" or [], the cdk.json default) means unset. */
+const azIds = z.preprocess(
+  (v) => {
+    const ids = typeof v === 'string' ? parseList(v.trim()) : v;
+    return Array.isArray(ids) && ids.length === 0 ? undefined : ids;
+  },
   z
     .array(z.string(), { error: 'must be a list of Availability Zone IDs such as use1-az1,use1-az2' })
     .superRefine((ids, ctx) => {
@@ -163,7 +167,7 @@ export const configSchema = z
      * Pins the VPC's two AZs by ID (e.g. use1-az1,use1-az2); unset, CloudFormation picks the region's first two.
      * Set it before the first deploy: changing it later replaces every subnet and what is in them.
      */
-    availabilityZoneIds: z.preprocess((v) => (Array.isArray(v) && v.length === 0 ? undefined : v), azIds),
+    availabilityZoneIds: azIds,
     /** Turn on MSK public access (SASL/SCRAM on 9196) after the cluster exists. */
     kafkaPublicAccess: bool.default(true),
     sinkBatchSize: int(z.number().min(1, 'must be 1-10000').max(10000, 'must be 1-10000')).default(500),
@@ -175,13 +179,10 @@ export const configSchema = z
     sinkPollerMode: z.enum(SINK_POLLER_MODES, { error: "must be 'on-demand' or 'provisioned'" }).default('on-demand'),
     /** Optional daily window (local time, HH:MM-HH:MM) outside which Hasura and NATS are scaled to zero tasks. */
     activeHours: optionalString(
-      z
-        .string()
-        .regex(ACTIVE_HOURS_PATTERN, 'must be HH:MM-HH:MM (24-hour clock, start and end differ) such as 08:00-20:00')
-        .refine((s) => { const [a, b] = s.split('-'); return a !== b; }, 'must be HH:MM-HH:MM (24-hour clock, start and end differ) such as 08:00-20:00'),
+      z.string().refine((s) => ACTIVE_HOURS_PATTERN.test(s) && s.slice(0, 5) !== s.slice(6), 'must be HH:MM-HH:MM (24-hour clock, start and end differ) such as 08:00-20:00'),
     ),
     /** Days on which activeHours start (e.g. MON-FRI or MON,WED,FRI); every day when unset. */
-    activeDays: z.preprocess((v) => (v === '' || v === null ? undefined : v), z.string().transform(parseActiveDays).optional()),
+    activeDays: optionalString(z.string().transform(parseActiveDays)),
     /** IANA time zone of activeHours and activeDays, e.g. Asia/Tokyo; required with activeHours. */
     activeTimeZone: optionalString(z.string().refine(isIanaTimeZone, 'must be an IANA time zone name such as Asia/Tokyo or UTC')),
   })

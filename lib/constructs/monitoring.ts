@@ -5,7 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { ActiveHours, activeHoursOf, watchedExpressions } from '../active-hours';
+import { activeHoursOf, watchedExpressions } from '../active-hours';
 import { PerftoolConfig } from '../config';
 import { Database } from './database';
 import { Graphql } from './graphql';
@@ -63,8 +63,10 @@ export class Monitoring extends Construct {
     // series that is the healthy count while a task is expected and 1 otherwise (see lib/active-hours.ts).
     const activeHours = activeHoursOf(config);
     const clock = database.instance.metricCPUUtilization({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM });
+    // Built once for both alarms: deriving the time-zone offsets from Intl scans 15 years.
+    const watched = activeHours && watchedExpressions(activeHours, 'clock');
     const noHealthyTask = (alarmId: string, metric: cloudwatch.Metric, what: string, consequence: string) =>
-      (activeHours ? expectedHealthy(metric, clock, activeHours) : metric).createAlarm(this, alarmId, {
+      (watched ? expectedHealthy(metric, clock, watched) : metric).createAlarm(this, alarmId, {
         alarmDescription: `No healthy ${what} for 5 minutes${activeHours ? ` within the active hours ${config.activeHours} (${config.activeTimeZone})` : ''}: ${consequence}. See the service's events and log group.`,
         threshold: 1,
         evaluationPeriods: 5,
@@ -115,12 +117,12 @@ export class Monitoring extends Construct {
  * The healthy-target count while a task is expected (missing data counts as none), and 1 while the service is
  * scaled down on purpose, so the alarm cannot fire outside the active hours. The clock is the database's CPU metric,
  * which RDS publishes every minute whatever the services do: the target group may report nothing for hours while
- * no task is registered, and the time of day must not depend on it.
+ * no task is registered, and the time of day must not depend on it. `watched` is watchedExpressions over `clock`.
  */
-function expectedHealthy(healthy: cloudwatch.Metric, clock: cloudwatch.Metric, activeHours: ActiveHours): cloudwatch.MathExpression {
+function expectedHealthy(healthy: cloudwatch.Metric, clock: cloudwatch.Metric, watched: Record<string, string>): cloudwatch.MathExpression {
   const period = healthy.period;
   const usingMetrics: Record<string, cloudwatch.IMetric> = { healthy, clock };
-  for (const [id, expression] of Object.entries(watchedExpressions(activeHours, 'clock'))) {
+  for (const [id, expression] of Object.entries(watched)) {
     usingMetrics[id] = new cloudwatch.MathExpression({ expression, usingMetrics: { ...usingMetrics }, period });
   }
   return new cloudwatch.MathExpression({ expression: 'IF(watched, FILL(healthy, 0), 1)', usingMetrics, period, label: 'healthy tasks while expected' });

@@ -153,7 +153,7 @@ export function wildcardMatch(pattern: string, value: string, ignoreCase = false
 }
 
 /** iam-data's ARN format (e.g. arn:${Partition}:kafka:${Region}:${Account}:cluster/${ClusterName}/${Uuid}) as a test. */
-export function arnFormatMatches(format: string, arn: string): boolean {
+function arnFormatMatches(format: string, arn: string): boolean {
   const re = format
     .split(/(\$\{[^}]+\})/)
     .map((part) => (part.startsWith('${') ? '.+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
@@ -180,10 +180,10 @@ export interface Request {
 
 const asList = (v: Json | undefined): Json[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-export type StatementOutcome = 'matches' | 'no-match' | { unsupported: string };
+type StatementOutcome = 'matches' | 'no-match' | { unsupported: string };
 
 /** Does one statement apply to the request (action, every resource, conditions)? Principal is checked elsewhere. */
-export function statementApplies(resolver: TemplateResolver, s: Statement, request: Request, resource: string): StatementOutcome {
+function statementApplies(resolver: TemplateResolver, s: Statement, request: Request, resource: string): StatementOutcome {
   if (s.NotAction !== undefined) return { unsupported: 'NotAction' };
   if (s.NotResource !== undefined) return { unsupported: 'NotResource' };
   const actions = asList(s.Action).map((a) => resolver.resolve(a));
@@ -228,7 +228,7 @@ export function statementApplies(resolver: TemplateResolver, s: Statement, reque
   return 'matches';
 }
 
-export interface Grant {
+interface Grant {
   /** Where the statement comes from, for messages. */
   source: string;
   statement: Statement;
@@ -263,7 +263,7 @@ const AWS_MANAGED_POLICIES: Record<string, Statement[]> = {
 };
 
 /** Every identity-policy statement attached to a role (AWS::IAM::Policy resources and the role's inline policies). */
-export function identityStatements(template: Template, roleLogicalId: string): Grant[] {
+function identityStatements(template: Template, roleLogicalId: string): Grant[] {
   const grants: Grant[] = [];
   for (const [id, r] of Object.entries(template.Resources)) {
     const props = (r.Properties ?? {}) as Record<string, any>;
