@@ -7,7 +7,7 @@ import tls = require('node:tls');
 import type { KafkaConfig } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import { BOOTSTRAP_BROKER_PROPERTIES, KAFKA_USERS, KafkaUserRole, renderLockedBrokerProperties } from '../../lib/kafka-properties';
-import { freePort } from './nats-server';
+import { freePort } from '../../lib/dev/embedded-postgres';
 import { requireProgram } from './prerequisites';
 import { kafkaClasspath } from './test-deps';
 
