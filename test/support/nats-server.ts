@@ -12,7 +12,7 @@ export const NATS_SERVER_BIN =
   process.env.NATS_SERVER_BIN ?? ['/usr/bin/nats-server', '/usr/sbin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
 
 /** MQTT password of the test servers unless a test chooses another; characters that need quoting on purpose. */
-export const TEST_MQTT_PASSWORD = `t3st-$HOME.'#"\\ {x}`;
+const TEST_MQTT_PASSWORD = `t3st-$HOME.'#"\\ {x}`;
 
 export interface RunningNatsServer {
   mqttUrl: string;
