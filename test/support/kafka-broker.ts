@@ -7,7 +7,7 @@ import tls = require('node:tls');
 import type { KafkaConfig } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import { BOOTSTRAP_BROKER_PROPERTIES, KAFKA_USERS, KafkaUserRole, renderLockedBrokerProperties } from '../../lib/kafka-properties';
-import { freePort } from './nats-server';
+import { freePort } from '../../lib/dev/embedded-postgres';
 import { requireProgram } from './prerequisites';
 import { kafkaClasspath } from './test-deps';
 
@@ -93,6 +93,16 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   requireProgram('openssl', 'OpenSSL (makes the broker\'s test CA)', 'sudo apt-get install -y openssl');
   const classpath = kafkaClasspath();
   const dir = mkdtempSync(join(tmpdir(), 'perftool-kafka-'));
+  // One cleanup for every step that can fail before the broker is handed out (certificates, storage, first start).
+  try {
+    return await startIn(dir, classpath, options);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function startIn(dir: string, classpath: string, options: KafkaBrokerOptions): Promise<KafkaBroker> {
   const { caFile, keystoreFile } = makeCertificates(dir);
   const caPem = readFileSync(caFile, 'utf8');
   const port = await freePort();
@@ -150,7 +160,6 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   try {
     execFileSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', randomUUID(), '-c', propertiesFile, ...scram], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
     const e = err as { stdout?: Buffer; stderr?: Buffer };
     throw new Error(`kafka-storage format failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
   }
@@ -207,12 +216,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     clearTimeout(timer);
   };
 
-  try {
-    await launch();
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
+  await launch();
 
   return {
     bootstrapBrokers: `${HOST}:${port}`,

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort } from '../../lib/dev/embedded-postgres';
 import { MQTT_PASSWORD_ENV, MQTT_USERNAME, NATS_START_COMMAND } from '../../lib/nats-config';
 import { requireProgram } from './prerequisites';
 
@@ -12,7 +12,7 @@ export const NATS_SERVER_BIN =
   process.env.NATS_SERVER_BIN ?? ['/usr/bin/nats-server', '/usr/sbin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
 
 /** MQTT password of the test servers unless a test chooses another; characters that need quoting on purpose. */
-export const TEST_MQTT_PASSWORD = `t3st-$HOME.'#"\\ {x}`;
+const TEST_MQTT_PASSWORD = `t3st-$HOME.'#"\\ {x}`;
 
 export interface RunningNatsServer {
   mqttUrl: string;
@@ -24,18 +24,8 @@ export interface RunningNatsServer {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on the loopback interface (released before returning, so bind it promptly). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// One free-port helper for the tests and lib/dev; re-exported here, where the test helpers already import it from.
+export { freePort } from '../../lib/dev/embedded-postgres';
 
 /** Ports and directories to render a configuration for a test server (loopback only). */
 export async function testServerSettings(): Promise<{ host: string; mqttPort: number; monitorPort: number; clientPort: number; storeDir: string; dir: string }> {

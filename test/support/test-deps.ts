@@ -10,7 +10,7 @@ import { delimiter, join, resolve } from 'node:path';
 const REPO = resolve(__dirname, '../..');
 export const SETUP_COMMAND = 'bash test/support/setup-test-deps.sh';
 
-export function testCacheDir(): string {
+function testCacheDir(): string {
   return process.env.PERFTOOL_TEST_CACHE || join(homedir(), '.cache', 'perftool-test');
 }
 
