@@ -16,7 +16,7 @@ import { ChartPanel, createChartPanel } from './chart';
 import type { AppContext, Screen } from './context';
 import { append, clear, h, toast, uniqueId } from './dom';
 import { formatUrlState } from '../model/urlState';
-import { errorText, messageWithNames, zoneSelect } from './text';
+import { dashboardZoneSelect, errorText, messageWithNames } from './text';
 
 export function compareScreen(ctx: AppContext, root: HTMLElement): Screen {
   const d = ctx.dashboard!;
@@ -87,14 +87,7 @@ export function compareScreen(ctx: AppContext, root: HTMLElement): Screen {
       sideSelect,
       h('button', { type: 'button', class: 'primary', onclick: go }, ctx.t('compare.run')),
       h('label', { for: ids.zone }, ctx.t('time.zone')),
-      zoneSelect(ctx, ids.zone, zone, (z) => {
-        const saved = ctx.dashboardSaved ? ctx.store.dashboards.find((x) => x.name === d.name) : undefined;
-        if (saved) {
-          saved.chart.timeZone = z;
-          ctx.saveStore();
-        }
-        ctx.navigate({ ...ctx.url, zone: saved ? undefined : z }, { replace: true });
-      }),
+      dashboardZoneSelect(ctx, ids.zone),
       h(
         'button',
         {
