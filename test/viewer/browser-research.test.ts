@@ -471,6 +471,11 @@ test('compare two periods: overlaid from their starts, difference of the means, 
   const expected = (await mean(b)) - (await mean(a));
   expect(Number(await row.getAttribute('data-difference'))).toBeCloseTo(expected, 3);
   await shot(page, 'compare');
+  // The compare charts are the dashboard's grid: titles name the side shown, and a drag on one chart zooms both.
+  await see(page.locator('[data-metric="bytes"] h2')).toHaveText('Throughput (bytes/s) · writer');
+  await drag(page, 'bytes', 0.4, 0.5);
+  await waitForPage(page, `(([a, b]) => b - a < 1800)(document.querySelector('[data-metric="errorCount"]').dataset.xRange.split(',').map(Number))`);
+  expect(await xRange(page, 'errorCount')).toEqual(await xRange(page, 'bytes'));
 
   // New periods typed in: the URL follows, so the comparison can be shared.
   await page.getByLabel('Period A from').fill(wall(a - HOUR, 0).slice(0, 16));

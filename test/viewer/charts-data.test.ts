@@ -1,10 +1,10 @@
 import { acceptFetch, emptyLiveWindow, overlapMs, planFetch } from '../../viewer-assets/src/model/liveData';
 import { advance, createPlayer, pause, play, seek, step } from '../../viewer-assets/src/model/player';
 import { buildChartData, gapThreshold, mergeRows, ResultRow, thinRows } from '../../viewer-assets/src/model/series';
-import { chooseSource, estimateResultInterval, SOURCES, sourceBucketLabel, thinningGroupMs } from '../../viewer-assets/src/model/source';
-import { axisTicks, formatBytesRate, formatExact, formatShort } from '../../viewer-assets/src/model/units';
+import { chooseSource, estimateResultInterval, SOURCES, thinningGroupMs } from '../../viewer-assets/src/model/source';
+import { axisTicks, formatAxisValues, formatBytesRate, formatExact } from '../../viewer-assets/src/model/units';
 import { formatUrlState, parseUrlState } from '../../viewer-assets/src/model/urlState';
-import { LANGS, MESSAGES, chooseLang, translate } from '../../viewer-assets/src/model/i18n';
+import { LANGS, MESSAGES, chooseLang, durationText, translate } from '../../viewer-assets/src/model/i18n';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -36,7 +36,9 @@ describe('source choice (raw or buckets) from window and width', () => {
   });
 
   test('bucket sizes are labelled in the unit that reads best', () => {
-    expect(SOURCES.map(sourceBucketLabel)).toEqual(['raw', '30 s', '1 min', '2 min', '10 min', '1 h']);
+    // The live status line names a bucketed source by its size (durationText); raw results by name.
+    expect(SOURCES[0].bucketMs).toBe(0);
+    expect(SOURCES.slice(1).map((s) => durationText('en', s.bucketMs))).toEqual(['30 s', '1 min', '2 min', '10 min', '1 h']);
   });
 
   test('a publisher sending every 10 s gets buckets sooner', () => {
@@ -66,7 +68,7 @@ describe('units and ticks', () => {
   test('tooltips give the exact value and the human one', () => {
     expect(formatExact(480368.0981595092, 'bytes')).toBe('480,368.098 B/s (469 KiB/s)');
     expect(formatExact(461.53846, 'messages')).toBe('461.538 msg/s');
-    expect(formatShort(25_000, 'messages')).toBe('25k msg/s');
+    expect(formatAxisValues([25_000], 'messages')).toEqual(['25k msg/s']);
   });
 
   test('byte ticks are power-of-two multiples of a binary unit and cover the data', () => {

@@ -4,8 +4,6 @@
  * numeric-looking values into numbers (which the sink then rejects), hence the rule.
  */
 
-export const PUBLISHER_NAME_MAX = 200;
-
 export type PublisherNameProblem = 'invalid' | 'number';
 
 /** Null when the name is fine; otherwise which part of the rule it breaks. */

@@ -71,9 +71,3 @@ export function estimateResultInterval(
   return Number.isFinite(best) ? Math.max(1000, best) : DEFAULT_RESULT_INTERVAL_MS;
 }
 
-/** Size of a source's buckets for the UI, e.g. "30 s", "10 min" or "1 h" ("raw" for results). */
-export function sourceBucketLabel(s: Source): string {
-  if (s.bucketMs === 0) return 'raw';
-  if (s.bucketMs % 3_600_000 === 0) return `${s.bucketMs / 3_600_000} h`;
-  return s.bucketMs < 60_000 ? `${s.bucketMs / 1000} s` : `${s.bucketMs / 60_000} min`;
-}

@@ -33,15 +33,6 @@ export function formatExact(v: number | null | undefined, unit: Unit): string {
 export type Unit = 'bytes' | 'messages' | 'errorRate' | 'errorCount';
 const UNIT_SUFFIX: Record<Unit, string> = { bytes: 'B/s', messages: 'msg/s', errorRate: 'err/s', errorCount: 'errors' };
 
-/** Short form for any unit's axis labels. */
-export function formatShort(v: number, unit: Unit): string {
-  if (unit === 'bytes') return formatBytesRate(v);
-  const abs = Math.abs(v);
-  const text = abs >= 1e6 ? `${trimNumber(v / 1e6)}M` : abs >= 1e4 ? `${trimNumber(v / 1e3)}k` : trimNumber(v);
-  // A count needs no unit on its axis (the chart title says "Error count").
-  return unit === 'errorCount' ? text : `${text} ${UNIT_SUFFIX[unit]}`;
-}
-
 /** "Nice" decimal steps (1, 2, 5 × 10^k) for counts and message rates. */
 function decimalStep(raw: number): number {
   const p = 10 ** Math.floor(Math.log10(raw));

@@ -26,14 +26,16 @@ export interface ChartGrid {
 
 let gridCounter = 0;
 
-export function createChartGrid(ctx: AppContext, d: Dashboard): ChartGrid {
+/** Compare mode (compare.ts): x is the time since each period's start, and the titles name the side shown. */
+export function createChartGrid(ctx: AppContext, d: Dashboard, compare?: { side: 'reader' | 'writer' }): ChartGrid {
   const el = h('div', { class: `chart-grid layout-${d.layout.template}` });
   // Minimum sizes are dashboard settings: set as CSS custom properties through the CSSOM (CSP-safe).
   el.style.setProperty('--chart-min-width', `${d.chart.minSize.width}px`);
   const height = d.layout.template === 'vertical-2' ? Math.round(d.chart.minSize.height * 1.6) : d.chart.minSize.height;
   // Charts keep their height while loading or failing, so the layout does not jump.
   el.style.setProperty('--chart-height', `${height + 60}px`);
-  const labels = { time: ctx.t('chart.time'), reader: ctx.t('side.reader'), writer: ctx.t('side.writer'), zone: d.chart.timeZone };
+  const labels = { time: ctx.t('chart.time'), reader: ctx.t('side.reader'), writer: ctx.t('side.writer'), zone: d.chart.timeZone, elapsed: !!compare };
+  const title = (metric: MetricKey) => ctx.t(`metric.${metric}` as MessageKey) + (compare ? ` · ${ctx.t(`side.${compare.side}`)}` : '');
   const publishers = d.perftool.publishers;
   let windowRange: [number, number] = [0, 1];
   let zoom: [number, number] | null = null;
@@ -46,7 +48,7 @@ export function createChartGrid(ctx: AppContext, d: Dashboard): ChartGrid {
   };
   // "Show perftool charts" off: no charts (the screens say why).
   const panels = (d.perftool.visible ? d.perftool.metrics : []).map((metric) => {
-    const panel = createChartPanel(metric, { ...labels, title: ctx.t(`metric.${metric}` as MessageKey) }, d.chart, height, wiring);
+    const panel = createChartPanel(metric, { ...labels, title: title(metric) }, d.chart, height, wiring);
     el.append(panel.el);
     return { metric, panel };
   });

@@ -12,11 +12,11 @@ import { gapThreshold, ResultRow } from '../model/series';
 import { chooseSource, estimateResultInterval } from '../model/source';
 import { formatDateTime, offsetLabel, parseDateTime } from '../model/time';
 import { formatExact } from '../model/units';
-import { ChartPanel, createChartPanel } from './chart';
+import { createChartGrid } from './chartGrid';
 import type { AppContext, Screen } from './context';
 import { append, clear, h, toast, uniqueId } from './dom';
 import { formatUrlState } from '../model/urlState';
-import { errorText, messageWithNames, zoneSelect } from './text';
+import { dashboardZoneSelect, errorText, messageWithNames } from './text';
 
 export function compareScreen(ctx: AppContext, root: HTMLElement): Screen {
   const d = ctx.dashboard!;
@@ -40,9 +40,8 @@ export function compareScreen(ctx: AppContext, root: HTMLElement): Screen {
   const problem = h('p', { class: 'field-error', role: 'alert' });
   const periods = h('p', { class: 'help', 'data-testid': 'periods' });
   const means = h('div', { class: 'changes means', 'data-testid': 'means' });
-  const grid = h('div', { class: `chart-grid layout-${d.layout.template}` });
-  grid.style.setProperty('--chart-min-width', `${d.chart.minSize.width}px`);
-  grid.style.setProperty('--chart-height', `${d.chart.minSize.height + 60}px`);
+  // The dashboard's chart grid (shared zoom and hover line), in compare mode.
+  const grid = createChartGrid(ctx, d, { side });
 
   const state = (): ComparePeriods | null => {
     const a = parseDateTime(aInput.value, zone);
@@ -57,20 +56,6 @@ export function compareScreen(ctx: AppContext, root: HTMLElement): Screen {
     }
     ctx.navigate({ view: 'compare', dashboard: d.name || undefined, publishers: ctx.url.publishers, aMs: p.aMs, bMs: p.bMs, length: lengthSelect.value as WindowKey, side: sideSelect.value as Side, zone: ctx.url.zone }, { replace: false });
   };
-
-  // Shared zoom, as in live mode.
-  const panels: ChartPanel[] = [];
-  const wiring = { syncKey: uniqueId('compare'), onZoom: (r: [number, number]) => panels.forEach((p) => p.setZoom(r)) };
-  grid.addEventListener('chart-reset-zoom', () => panels.forEach((p) => p.setZoom(null)));
-  const labels = { time: ctx.t('chart.time'), reader: ctx.t('side.reader'), writer: ctx.t('side.writer'), zone, elapsed: true };
-  const metricPanels = (d.perftool.visible ? d.perftool.metrics : []).map((metric) => {
-    const panel = createChartPanel(metric, { ...labels, title: `${ctx.t(`metric.${metric}` as MessageKey)} · ${ctx.t(`side.${side}` as MessageKey)}` }, d.chart, d.chart.minSize.height, wiring);
-    panels.push(panel);
-    grid.append(panel.el);
-    return { metric, panel };
-  });
-  const observer = new ResizeObserver(() => requestAnimationFrame(() => panels.forEach((p) => p.resize())));
-  observer.observe(grid);
 
   append(
     root,
@@ -87,14 +72,7 @@ export function compareScreen(ctx: AppContext, root: HTMLElement): Screen {
       sideSelect,
       h('button', { type: 'button', class: 'primary', onclick: go }, ctx.t('compare.run')),
       h('label', { for: ids.zone }, ctx.t('time.zone')),
-      zoneSelect(ctx, ids.zone, zone, (z) => {
-        const saved = ctx.dashboardSaved ? ctx.store.dashboards.find((x) => x.name === d.name) : undefined;
-        if (saved) {
-          saved.chart.timeZone = z;
-          ctx.saveStore();
-        }
-        ctx.navigate({ ...ctx.url, zone: saved ? undefined : z }, { replace: true });
-      }),
+      dashboardZoneSelect(ctx, ids.zone),
       h(
         'button',
         {
@@ -113,7 +91,7 @@ export function compareScreen(ctx: AppContext, root: HTMLElement): Screen {
     problem,
     periods,
     d.perftool.visible ? null : h('p', { class: 'notice' }, ctx.t('state.hidden')),
-    grid,
+    grid.el,
     h('h2', {}, ctx.t('compare.means')),
     means,
   );
@@ -156,30 +134,29 @@ export function compareScreen(ctx: AppContext, root: HTMLElement): Screen {
   async function read(): Promise<void> {
     const p = state();
     if (!p || !publishers.length || !d.perftool.visible) {
-      if (!publishers.length) metricPanels.forEach(({ panel }) => panel.setState({ kind: 'empty', message: ctx.t('state.noPublisher') }));
+      if (!publishers.length) grid.setState({ kind: 'empty', message: ctx.t('state.noPublisher') });
       return;
     }
     const mine = ++load;
     periods.textContent = ctx.t('compare.periods', { a: `${formatDateTime(p.aMs, zone)} – ${formatDateTime(p.aMs + p.lengthMs, zone)}`, b: `${formatDateTime(p.bMs, zone)} – ${formatDateTime(p.bMs + p.lengthMs, zone)} ${offsetLabel(p.bMs, zone)}` });
-    metricPanels.forEach(({ panel }) => panel.setState({ kind: 'loading', message: ctx.t('state.loading') }));
+    grid.setState({ kind: 'loading', message: ctx.t('state.loading') });
     try {
       const interval = estimateResultInterval(await ctx.publishers().catch(() => []), publishers);
-      const width = (panels[0]?.el.clientWidth || window.innerWidth) - 90;
-      const source = chooseSource(p.lengthMs, width, interval);
+      const source = chooseSource(p.lengthMs, grid.chartWidth(), interval);
       const reads = (start: number) => fetchResults(ctx.client, source.table, publishers.map((publisher) => ({ publisher, fromMs: start })), start + p.lengthMs);
       const [a, b] = await Promise.all([reads(p.aMs), reads(p.bMs)]);
       if (!alive || mine !== load) return;
       const truncated = [...new Set([...a.truncated, ...b.truncated])];
       problem.textContent = truncated.length ? ctx.t('state.truncated', { count: RESULT_ROW_LIMIT, publishers: truncated.join(', ') }) : '';
       const gap = gapThreshold(source.bucketMs, interval);
-      for (const { metric, panel } of metricPanels) {
+      for (const { metric, panel } of grid.panels) {
         panel.setData(buildCompareData(a.rows, b.rows, p, publishers, metric, side, gap), [0, p.lengthMs / 1000]);
         panel.setState(a.rows.length || b.rows.length ? { kind: 'ready' } : { kind: 'empty', message: messageWithNames(ctx, 'state.empty', publishers) });
       }
       renderMeans(a.rows, b.rows, p);
     } catch (e) {
       if (!alive || mine !== load) return;
-      metricPanels.forEach(({ panel }) => panel.setState({ kind: 'error', message: ctx.t('state.error', { message: errorText(ctx, e) }), retryLabel: ctx.t('state.retry'), onRetry: () => void read() }));
+      grid.setState({ kind: 'error', message: ctx.t('state.error', { message: errorText(ctx, e) }), retryLabel: ctx.t('state.retry'), onRetry: () => void read() });
     }
   }
 
@@ -187,8 +164,7 @@ export function compareScreen(ctx: AppContext, root: HTMLElement): Screen {
   return {
     destroy() {
       alive = false;
-      observer.disconnect();
-      panels.forEach((p) => p.destroy());
+      grid.destroy();
     },
   };
 }

@@ -14,7 +14,7 @@ import type { AppContext, Screen } from './context';
 import { append, formatTime, h, toast, uniqueId } from './dom';
 import { exportControls } from './export';
 import { createHealthPanel } from './health';
-import { errorText, messageWithNames, zoneSelect } from './text';
+import { dashboardZoneSelect, errorText, messageWithNames } from './text';
 
 let firstChartMarked = false;
 const HEALTH_REFRESH_MS = 60_000;
@@ -39,15 +39,7 @@ export function liveScreen(ctx: AppContext, root: HTMLElement): Screen {
   const zoneId = uniqueId('z');
   const windowSelect = h('select', { id: windowId }, ...(Object.keys(WINDOWS) as WindowKey[]).map((w) => h('option', { value: w, selected: w === windowKey }, durationText(ctx.lang, WINDOWS[w]))));
   const refreshSelect = h('select', { id: refreshId }, ...(Object.keys(REFRESHES) as RefreshKey[]).map((r) => h('option', { value: r, selected: r === refreshKey }, r === 'off' ? ctx.t('live.off') : durationText(ctx.lang, REFRESHES[r]))));
-  const timeZone = zoneSelect(ctx, zoneId, d.chart.timeZone, (zone) => {
-    // Kept in the dashboard when it is saved here (the link carries it otherwise); the charts are rebuilt in it.
-    const saved = ctx.dashboardSaved ? ctx.store.dashboards.find((x) => x.name === d.name) : undefined;
-    if (saved) {
-      saved.chart.timeZone = zone;
-      ctx.saveStore();
-    }
-    ctx.navigate({ ...ctx.url, zone: saved ? undefined : zone }, { replace: true });
-  });
+  const timeZone = dashboardZoneSelect(ctx, zoneId);
   const grid = createChartGrid(ctx, d);
   const health = createHealthPanel(ctx, d);
   /** Stored rows of the source in use (what the charts are built from) and its bucket size, for "Export CSV". */

@@ -9,7 +9,7 @@ import type { AppContext, Screen } from './context';
 import { formatDateTime, offsetLabel, parseDateTime } from '../model/time';
 import { append, formatTime, h, uniqueId } from './dom';
 import { exportControls } from './export';
-import { errorText, messageWithNames, zoneSelect } from './text';
+import { dashboardZoneSelect, errorText, messageWithNames } from './text';
 
 export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
   const d = ctx.dashboard!;
@@ -46,15 +46,7 @@ export function playScreen(ctx: AppContext, root: HTMLElement): Screen {
   const toInput = timeInput(toId, toMs);
   const hint = h('span', { class: 'help', id: `${fromId}-hint` }, ctx.t('time.hint', { offset: offsetLabel(fromMs, zone) }));
   toInput.setAttribute('aria-describedby', `${fromId}-hint`);
-  const timeZone = zoneSelect(ctx, zoneId, zone, (z) => {
-    // Kept in the dashboard when it is saved here (the link carries it otherwise); the charts are rebuilt in it.
-    const saved = ctx.dashboardSaved ? ctx.store.dashboards.find((x) => x.name === d.name) : undefined;
-    if (saved) {
-      saved.chart.timeZone = z;
-      ctx.saveStore();
-    }
-    ctx.navigate({ ...ctx.url, zone: saved ? undefined : z }, { replace: true });
-  });
+  const timeZone = dashboardZoneSelect(ctx, zoneId);
   const rateSelect = h('select', { id: rateId }, ...[...new Set([...PLAYBACK_RATES, d.player.rate])].sort((a, b) => a - b).map((r) => h('option', { value: r, selected: r === d.player.rate }, `${r}×`)));
   const playButton = h('button', { type: 'button', class: 'primary', disabled: true }, ctx.t('play.play'));
   const backButton = h('button', { type: 'button', class: 'secondary', 'aria-label': ctx.t('play.stepBack'), title: ctx.t('play.stepBack'), disabled: true }, '|◀');

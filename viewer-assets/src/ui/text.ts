@@ -44,6 +44,22 @@ export function zoneSelect(ctx: Pick<AppContext, 't'>, id: string, value: TimeZo
   );
 }
 
+/**
+ * The zone select of the live, playback and compare toolbars: the choice is kept in the dashboard when it is saved
+ * here (the link carries it otherwise), and the screen is rebuilt in it.
+ */
+export function dashboardZoneSelect(ctx: AppContext, id: string): HTMLSelectElement {
+  const d = ctx.dashboard!;
+  return zoneSelect(ctx, id, d.chart.timeZone, (zone) => {
+    const saved = ctx.dashboardSaved ? ctx.store.dashboards.find((x) => x.name === d.name) : undefined;
+    if (saved) {
+      saved.chart.timeZone = zone;
+      ctx.saveStore();
+    }
+    ctx.navigate({ ...ctx.url, zone: saved ? undefined : zone }, { replace: true });
+  });
+}
+
 /** A message naming publishers, each kept whole on one line (a name never breaks in the middle). */
 export function messageWithNames(ctx: Pick<AppContext, 't'>, key: MessageKey, names: readonly string[]): HTMLElement {
   const [before, after = ''] = ctx.t(key, { publishers: '\u0000' }).split('\u0000');
