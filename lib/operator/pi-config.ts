@@ -1,6 +1,6 @@
 import { Deployment } from './deployment';
 import { OperatorError } from './errors';
-import { publisherNameProblem } from '../../viewer-assets/src/model/publisherName';
+import { publisherNameProblem, runnerReadsAsNumber } from '../../viewer-assets/src/model/publisherName';
 
 /** SINETStream service names the perftool runner uses (reference/original-viewer.md §4.2). */
 export const TARGET_SERVICE = 'perf-target';
@@ -160,14 +160,6 @@ function runnerResultParams(params: ServiceParams): ServiceParams {
   const { tls: _tls, ...rest } = params;
   if (rest.security_protocol !== 'SASL_SSL') throw new OperatorError('the runner env file needs security_protocol SASL_SSL to keep TLS without `tls`');
   return rest;
-}
-
-/** Whether the runner's conversion (Python `float()` for text with a dot, else `int()`) makes a number of `text`. */
-export function runnerReadsAsNumber(text: string): boolean {
-  // Python accepts any Unicode decimal digit, `_` between digits and surrounding whitespace.
-  const digits = String.raw`\p{Nd}+(?:_\p{Nd}+)*`;
-  if (text.includes('.')) return new RegExp(String.raw`^\s*[+-]?(?:${digits}\.(?:${digits})?|\.${digits})(?:[eE][+-]?${digits})?\s*$`, 'u').test(text);
-  return new RegExp(String.raw`^\s*[+-]?${digits}\s*$`, 'u').test(text);
 }
 
 export interface PiConfigFiles {

@@ -88,6 +88,9 @@ describe('one rule for publisher names (viewer and pi-config)', () => {
     ['', 'invalid'],
     ['1e5', 'number'],
     ['-12', 'number'],
+    // Numbers only Python's int() reads (digit groups, other scripts' digits): the runner would still convert them.
+    ['1_000', 'number'],
+    ['١٢', 'number'],
   ])('%s → %s', (name, problem) => {
     expect(publisherNameProblem(name)).toBe(problem);
     // pi-config refuses exactly what the viewer refuses.
